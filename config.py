@@ -1,0 +1,75 @@
+"""Configuration classes. Everything that differs between machines comes from the environment."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET = "dev-only-secret-change-me"
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'participation.sqlite'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    #: Languages shipped with complete catalogs. Order is the switcher's order.
+    LANGUAGES = {
+        "fr": "Français",
+        "ar": "العربية",
+        "en": "English",
+        "es": "Español",
+        "pt": "Português",
+        "tr": "Türkçe",
+    }
+    RTL_LANGUAGES = {"ar"}
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "i18n")
+    LANGUAGE_COOKIE = "lang"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12  # one shift
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    #: Absolute base used in QR codes and posters; defaults to the request's host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls) -> None:
+        if cls.SECRET_KEY == DEV_SECRET or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError("SECRET_KEY must be set to a long random value in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}

@@ -1,0 +1,57 @@
+"""participation: resident participation in the contrats de ville (app factory)."""
+from pathlib import Path
+
+from flask import Flask
+
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class=None) -> Flask:
+    if config_class is None:
+        from config import DevelopmentConfig as config_class
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_class)
+    check = getattr(config_class, "check", None)
+    if check:
+        check()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    from .core import i18n, security, errors, templating
+    from .accounts.services import init_login
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+    init_login(app, login_manager)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from .core.views import bp as core_bp
+    from .accounts.views import bp as accounts_bp
+    from .territories.views import bp as territories_bp
+    from .links.views import bp as links_bp
+    from .admin.views import bp as admin_bp
+
+    for bp in (core_bp, accounts_bp, territories_bp, links_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    from .core.cli import register_cli
+
+    register_cli(app)
+    return app

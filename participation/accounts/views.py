@@ -1,0 +1,47 @@
+"""Staff login and logout."""
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..core.htmx import render
+from ..core.permissions import public, staff_required
+from ..extensions import db, limiter
+from . import services
+from .forms import LoginForm, LogoutForm
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong email or password."))
+        else:
+            services.start_session(user)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render("accounts/login.html", form=form, status=200 if not form.errors else 422)
+
+
+@bp.post("/logout")
+@staff_required
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit():
+        services.end_session()
+        db.session.commit()
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("core.home"))

@@ -1,0 +1,52 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from ..core.territories import CategoryKind
+from ..core.users import Role, ROLE_LABELS
+
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
+
+# No deliverability check (no network); the domain part must have a dot.
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid email address."))
+
+
+class GrantForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    scope = SelectField(_l("Where"), validators=[DataRequired()])
+
+
+class StaffForm(GrantForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), EMAIL, Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("Temporary password"),
+        validators=[Optional(), Length(min=12, max=200)],
+        description=_l("At least 12 characters. Give it to the person in person; needed only for a new account."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A POST button: only the CSRF token."""
+
+
+KIND_LABELS = {
+    CategoryKind.challenge: _l("Challenge (défi)"),
+    CategoryKind.orientation: _l("Orientation"),
+    CategoryKind.subtheme: _l("Sub-theme"),
+}
+
+
+class CategoryForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()])
+    parent = SelectField(_l("Belongs to"), validators=[Optional()], description=_l("Required for a sub-theme."))
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=16), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dots and dashes only."))],
+        description=_l("Short reference used in exports, e.g. D3 or O2.1."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)])

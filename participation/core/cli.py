@@ -1,0 +1,43 @@
+"""Command-line tools: `flask demo-data`, `flask create-admin`, `flask check-catalogs`."""
+import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+
+
+def register_cli(app) -> None:
+    @app.cli.command("demo-data")
+    @with_appcontext
+    def demo_data():
+        """Load the demo contracts, territories, référentiels and staff (idempotent)."""
+        from .demo import DEMO_PASSWORD, DEMO_STAFF, load
+
+        counts = load()
+        db.session.commit()
+        click.echo(f"Demo data ready: {counts['contracts']} contracts, {counts['neighbourhoods']} neighbourhoods, {counts['staff']} staff.")
+        click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for email, _name, role, contract, path in DEMO_STAFF:
+            where = " / ".join(path) if path else "whole contract"
+            click.echo(f"  {email:24} {role.value:17} {contract} ({where})")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt=True)
+    @click.password_option()
+    @with_appcontext
+    def create_admin(email, name, password):
+        """Create a platform administrator (or make an existing account one)."""
+        from ..accounts.services import find_user
+        from .users import User
+
+        if len(password) < 12:
+            raise click.UsageError("The password needs at least 12 characters.")
+        user = find_user(email)
+        if user is None:
+            user = User(email=email.strip().lower(), name=name.strip())
+            db.session.add(user)
+        user.set_password(password)
+        user.is_superadmin = True
+        user.is_enabled = True
+        db.session.commit()
+        click.echo(f"Platform administrator ready: {user.email}")

@@ -1,0 +1,88 @@
+"""Public territory pages: a contract, its neighbourhoods, one neighbourhood."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, request
+from flask_babel import gettext as _
+
+from ..core.htmx import render
+from ..core.permissions import public
+from ..core.territories import Category, CategoryKind, Commune, Contract, Neighbourhood
+from ..core.content_i18n import preload
+from ..core.i18n import current_locale
+from ..extensions import db
+from ..links.services import Target, register_targets
+
+bp = Blueprint("territories", __name__)
+
+
+def _contract_or_404(slug: str) -> Contract:
+    contract = db.session.scalar(sa.select(Contract).where(Contract.slug == slug))
+    if contract is None:
+        abort(404)
+    return contract
+
+
+@bp.get("/c/<slug>")
+@public
+def contract(slug):
+    contract = _contract_or_404(slug)
+    q = (request.args.get("q") or "").strip()[:100]
+    query = (
+        sa.select(Neighbourhood)
+        .join(Commune)
+        .where(Commune.contract_id == contract.id)
+        .options(sa.orm.contains_eager(Neighbourhood.commune))
+        .order_by(Commune.name, Neighbourhood.name)
+    )
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(Neighbourhood.name.ilike(like), Commune.name.ilike(like), Neighbourhood.qpv_code.ilike(like)))
+    neighbourhoods = list(db.session.scalars(query))
+    totals = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(Commune.id)), sa.func.count(Neighbourhood.id), sa.func.sum(Neighbourhood.population))
+        .select_from(Commune)
+        .outerjoin(Neighbourhood)
+        .where(Commune.contract_id == contract.id)
+    ).one()
+    categories = list(
+        db.session.scalars(
+            sa.select(Category)
+            .where(Category.contract_id == contract.id, Category.parent_id.is_(None))
+            .order_by(Category.kind, Category.position)
+        )
+    )
+    preload(categories, current_locale())
+    return render(
+        "territories/contract.html",
+        fragment="territories/_neighbourhood_list.html",
+        contract=contract,
+        neighbourhoods=neighbourhoods,
+        q=q,
+        totals=totals,
+        challenges=[c for c in categories if c.kind == CategoryKind.challenge],
+        orientations=[c for c in categories if c.kind == CategoryKind.orientation],
+    )
+
+
+@bp.get("/q/<qpv_code>")
+@public
+def neighbourhood(qpv_code):
+    item = db.session.scalar(sa.select(Neighbourhood).where(Neighbourhood.qpv_code == qpv_code.upper()))
+    if item is None:
+        abort(404)
+    return render("territories/neighbourhood.html", neighbourhood=item, contract=item.commune.contract)
+
+
+def _targets(contract: Contract):
+    yield Target(f"/c/{contract.slug}", contract.name, contract.scope, _("Contract"))
+    rows = db.session.scalars(
+        sa.select(Neighbourhood)
+        .join(Commune)
+        .where(Commune.contract_id == contract.id)
+        .options(sa.orm.contains_eager(Neighbourhood.commune))
+        .order_by(Commune.name, Neighbourhood.name)
+    )
+    for n in rows:
+        yield Target(f"/q/{n.qpv_code}", n.name, n.scope, n.commune.name)
+
+
+register_targets(_targets)
