@@ -5,7 +5,7 @@ import secrets
 from functools import lru_cache
 
 import sqlalchemy as sa
-from flask import session
+from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
@@ -48,7 +48,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     if user is None:
         # Same work as a real check, so timing does not reveal which emails exist.
-        User(password_hash=_dummy_hash()).check_password(password)
+        User(password_hash=_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])).check_password(password)
         return None
     if not user.check_password(password) or not user.is_enabled:
         return None
@@ -101,7 +101,7 @@ def set_enabled(user: User, enabled: bool) -> None:
 
 
 @lru_cache(maxsize=1)
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     from werkzeug.security import generate_password_hash
 
-    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+    return generate_password_hash(secrets.token_hex(16), method=method)

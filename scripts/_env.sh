@@ -1,0 +1,18 @@
+# Shared by run.sh and test.sh: a virtualenv with the pinned dependencies, compiled catalogs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> Creating the virtualenv (.venv)"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)-${1:-run}
+if [ ! -f "$stamp" ]; then
+  echo "==> Installing dependencies"
+  .venv/bin/python -m pip install -q --upgrade pip
+  if [ "${1:-run}" = test ]; then .venv/bin/python -m pip install -q -e '.[test]'; else .venv/bin/python -m pip install -q -e .; fi
+  touch "$stamp"
+fi
+echo "==> Compiling translation catalogs"
+.venv/bin/pybabel compile -q -d i18n --statistics 2>&1 | grep -v '^$' || true
+export FLASK_APP=wsgi.py

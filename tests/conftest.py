@@ -1,0 +1,127 @@
+"""Shared fixtures: an app on a fresh database built by the migrations, a client, logins."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from config import TestConfig
+from participation import create_app
+from participation.extensions import db, limiter
+
+from .dbutil import backend, fresh_database
+
+
+def pytest_report_header(config):
+    return f"database backend: {backend()}"
+
+
+def make_app(url: str, **overrides):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    for key, value in overrides.items():
+        setattr(Config, key, value)
+    return create_app(Config)
+
+
+@pytest.fixture(scope="session")
+def app():
+    with fresh_database("unit") as url:
+        app = make_app(url)
+        with app.app_context():
+            upgrade()  # the schema comes from the migrations, never from create_all
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _wipe() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        for table in tables:
+            conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        limiter.reset()
+        yield
+        db.session.rollback()
+        db.session.remove()
+        _wipe()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo contracts, territories, référentiels, staff and links."""
+    from participation.core import demo as demo_data
+
+    demo_data.load()
+    db.session.commit()
+    return demo_data
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+    def login(self, email: str, password: str | None = None):
+        from participation.core.demo import DEMO_PASSWORD
+
+        return self.client.post(
+            "/login",
+            data={"email": email, "password": password or DEMO_PASSWORD, "csrf_token": self.csrf()},
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf("/admin/")})
+
+    def post(self, path: str, data: dict | None = None, form_page: str | None = None, **kw):
+        """POST with a CSRF token taken from `form_page` (default: the back office home)."""
+        payload = dict(data or {})
+        payload["csrf_token"] = self.csrf(form_page or "/admin/")
+        return self.client.post(path, data=payload, **kw)
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def one(stmt):
+    return db.session.scalar(stmt)
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
