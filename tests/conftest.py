@@ -1,10 +1,12 @@
 """Shared fixtures: an app on a fresh database built by the migrations, a client, logins."""
 from __future__ import annotations
 
+import contextvars
 import re
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from config import TestConfig
@@ -18,13 +20,23 @@ def pytest_report_header(config):
     return f"database backend: {backend()}"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own context, as in production: nothing cached on `g`
+    (current user, CSRF token) or in the test's database session leaks into it."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_app(url: str, **overrides):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
 
     for key, value in overrides.items():
         setattr(Config, key, value)
-    return create_app(Config)
+    app = create_app(Config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -80,13 +92,14 @@ def demo(app):
     return demo_data
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_INPUT_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
+VALUE_RE = re.compile(r'value="([^"]+)"')
 
 
 def csrf_from(html: str) -> str:
-    match = CSRF_RE.search(html)
+    match = CSRF_INPUT_RE.search(html)
     assert match, "no CSRF token in the page"
-    return match.group(1)
+    return VALUE_RE.search(match.group(0)).group(1)
 
 
 class Auth:

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.htmx import render
-from ..core.permissions import public, staff_required
+from ..core.permissions import authenticated, public
 from ..extensions import db, limiter
 from . import services
 from .forms import LoginForm, LogoutForm
@@ -37,7 +37,7 @@ def login():
 
 
 @bp.post("/logout")
-@staff_required
+@authenticated
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():

@@ -26,6 +26,13 @@ def public(view):
     return view
 
 
+def authenticated(view):
+    """Any logged-in account, even one whose roles were all removed (e.g. to log out)."""
+    protected = login_required(view)
+    protected.access = "authenticated"
+    return protected
+
+
 def staff_required(view):
     """A logged-in staff member holding at least one role (or a platform admin)."""
 

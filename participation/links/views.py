@@ -132,6 +132,7 @@ def _allowed_targets() -> list[services.Target]:
 @bp.get("/admin/links")
 @staff_required
 def manage():
+    perm.ensure(current_user.is_superadmin or bool(perm.managed_scopes(current_user, perm.LINK_MANAGERS)))
     q = (request.args.get("q") or "").strip()
     query = _visible_links().order_by(ShortLink.created_at.desc())
     if q:

@@ -1,0 +1,226 @@
+"""Route × role × scope matrix: generated from `app.url_map`, so a new route without an
+entry here fails the build; every entry states, independently of the permission code,
+who may reach it for a target in the caller's scope, elsewhere in the contract, and in
+another contract."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestConfig
+from participation import create_app
+from participation.core.territories import Category, Contract, Neighbourhood
+from participation.core.users import RoleGrant, User
+from participation.extensions import db
+from participation.links.models import ShortLink
+
+from ..conftest import Auth
+
+PASSWORD = "a-long-test-password"
+
+# Users: anon; root (platform admin); amp_admin (contract); fac (facilitator, Marseille);
+# med (mediator, Frais Vallon); com (committee, Malpassé Corot); eva (evaluator, contract);
+# nar_admin (admin of the other contract); nogrant (an account with no role).
+USERS = ["anon", "root", "amp_admin", "fac", "med", "com", "eva", "nar_admin", "nogrant"]
+EMAILS = {
+    "amp_admin": "admin@amp.demo",
+    "fac": "animatrice@amp.demo",
+    "med": "mediateur@amp.demo",
+    "com": "comite@amp.demo",
+    "eva": "evaluation@amp.demo",
+    "nar_admin": "admin@narbonne.demo",
+    "root": "root@platform.test",
+    "nogrant": "nobody@amp.test",
+}
+EVERYONE = set(USERS)
+STAFF = EVERYONE - {"anon", "nogrant"}
+AMP_STAFF = {"root", "amp_admin", "fac", "med", "com", "eva"}
+
+
+def _fixtures() -> dict:
+    """Objects the URLs point at: own (Frais Vallon, Marseille), other (Aix), foreign (Narbonne)."""
+    from participation.core import demo
+    from participation.links.services import create_link, targets_for
+
+    demo.load()
+    root = User(email=EMAILS["root"], name="Root", is_superadmin=True)
+    nogrant = User(email=EMAILS["nogrant"], name="Nobody")
+    for u in (root, nogrant):
+        u.set_password(PASSWORD)
+        db.session.add(u)
+    amp = db.session.scalar(sa.select(Contract).filter_by(slug="aix-marseille-provence"))
+    nar = db.session.scalar(sa.select(Contract).filter_by(slug="grand-narbonne"))
+    by_path = {t.path: t for c in (amp, nar) for t in targets_for(c)}
+    aix_link = create_link(by_path["/q/QN01302M"], "Encagnane", None, "fr")
+    nar_link = create_link(by_path["/q/QN01101M"], "Razimbaud", None, "fr")
+    own_link = db.session.scalar(sa.select(ShortLink).filter_by(code="FRVAX26"))
+    user = lambda key: db.session.scalar(sa.select(User).filter_by(email=EMAILS[key]))  # noqa: E731
+    med, sophie = user("med"), user("nar_admin")
+    db.session.commit()
+    return {
+        "amp": amp.id,
+        "nar": nar.id,
+        "amp_cat": db.session.scalar(sa.select(Category.id).filter_by(contract_id=amp.id, code="D1")),
+        "nar_cat": db.session.scalar(sa.select(Category.id).filter_by(contract_id=nar.id, code="A1")),
+        "own_link": own_link.id,
+        "aix_link": aix_link.id,
+        "nar_link": nar_link.id,
+        "med": med.id,
+        "med_grant": med.grants[0].id,
+        "sophie": sophie.id,
+        "sophie_grant": sophie.grants[0].id,
+    }
+
+
+# endpoint -> list of (label, method, url builder, users allowed)
+def _public(path):
+    return [("-", "GET", lambda f: path, EVERYONE)]
+
+
+LINK_OWN = {"root", "amp_admin", "fac"}
+LINK_OTHER = {"root", "amp_admin"}
+LINK_FOREIGN = {"root", "nar_admin"}
+AMP_ADMINS = {"root", "amp_admin"}
+NAR_ADMINS = {"root", "nar_admin"}
+
+
+def _on_links(path_tpl, method="GET"):
+    return [
+        ("own", method, lambda f: path_tpl.format(f["own_link"]), LINK_OWN),
+        ("other", method, lambda f: path_tpl.format(f["aix_link"]), LINK_OTHER),
+        ("foreign", method, lambda f: path_tpl.format(f["nar_link"]), LINK_FOREIGN),
+    ]
+
+
+def _on_staff(path_tpl, method="POST", own=AMP_ADMINS, foreign=NAR_ADMINS):
+    return [
+        ("own", method, lambda f: path_tpl.format(user=f["med"], grant=f["med_grant"]), own),
+        ("foreign", method, lambda f: path_tpl.format(user=f["sophie"], grant=f["sophie_grant"]), foreign),
+    ]
+
+
+def _on_contract(path_tpl, own, foreign, method="GET"):
+    return [
+        ("own", method, lambda f: path_tpl.format(f["amp"]), own),
+        ("foreign", method, lambda f: path_tpl.format(f["nar"]), foreign),
+    ]
+
+
+def _on_category(path_tpl, method="GET"):
+    return [
+        ("own", method, lambda f: path_tpl.format(f["amp_cat"]), AMP_ADMINS),
+        ("foreign", method, lambda f: path_tpl.format(f["nar_cat"]), NAR_ADMINS),
+    ]
+
+
+EXPECTED = {
+    "core.home": _public("/"),
+    "core.healthz": _public("/healthz"),
+    "core.accessibility": _public("/accessibilite"),
+    "accounts.login": _public("/login"),
+    "territories.contract": _public("/c/grand-narbonne"),
+    "territories.neighbourhood": _public("/q/QN01322M"),
+    "links.follow": _public("/p/frvax26"),
+    "links.qr_svg_image": _public("/p/FRVAX26/qr.svg"),
+    "links.qr_png_image": _public("/p/FRVAX26/qr.png"),
+    "links.poster": _public("/p/FRVAX26/poster"),
+    "accounts.logout": [("-", "POST", lambda f: "/logout", STAFF | {"nogrant"})],
+    "admin.dashboard": [("-", "GET", lambda f: "/admin/", STAFF)],
+    "admin.staff_list": [("-", "GET", lambda f: "/admin/staff", {"root", "amp_admin", "nar_admin"})],
+    "admin.staff_new": [("-", "GET", lambda f: "/admin/staff/new", {"root", "amp_admin", "nar_admin"})],
+    "admin.staff_detail": _on_staff("/admin/staff/{user}", "GET"),
+    "admin.grant_add": _on_staff("/admin/staff/{user}/grants"),
+    "admin.grant_revoke": _on_staff("/admin/staff/{user}/grants/{grant}/revoke"),
+    # Nobody disables their own account, so Sophie cannot disable herself.
+    "admin.staff_toggle": _on_staff("/admin/staff/{user}/enabled", foreign={"root"}),
+    "admin.staff_sessions_revoke": _on_staff("/admin/staff/{user}/sessions/revoke"),
+    "admin.referentiel": _on_contract("/admin/contracts/{}/referentiel", AMP_STAFF, NAR_ADMINS),
+    "admin.category_new": _on_contract("/admin/contracts/{}/referentiel/new", AMP_ADMINS, NAR_ADMINS),
+    "admin.category_edit": _on_category("/admin/categories/{}/edit"),
+    "admin.category_delete": _on_category("/admin/categories/{}/delete", "POST"),
+    "admin.translations": [
+        ("own-cat", "GET", lambda f: f"/admin/translations/categories/{f['amp_cat']}", AMP_ADMINS),
+        ("foreign-cat", "GET", lambda f: f"/admin/translations/categories/{f['nar_cat']}", NAR_ADMINS),
+        *[(f"{label}-link", m, (lambda b: lambda f: b(f).replace("/admin/links/", "/admin/translations/short_links/"))(b), who)
+          for label, m, b, who in _on_links("/admin/links/{}")],
+    ],
+    "links.manage": [("-", "GET", lambda f: "/admin/links", {"root", "amp_admin", "fac", "nar_admin"})],
+    "links.create": [("-", "GET", lambda f: "/admin/links/new", {"root", "amp_admin", "fac", "nar_admin"})],
+    "links.detail": _on_links("/admin/links/{}"),
+    "links.deactivate": _on_links("/admin/links/{}/deactivate", "POST"),
+}
+
+
+def _endpoints() -> list[str]:
+    app = create_app(TestConfig)
+    return sorted({r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"})
+
+
+ENDPOINTS = _endpoints()
+
+
+def test_every_route_has_an_entry_in_the_matrix():
+    missing = [e for e in ENDPOINTS if e not in EXPECTED]
+    stale = [e for e in EXPECTED if e not in ENDPOINTS]
+    assert not missing, f"routes without an access expectation: {missing}"
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+
+
+def test_every_view_declares_who_may_call_it():
+    app = create_app(TestConfig)
+    undeclared = [
+        name for name, view in app.view_functions.items() if name != "static" and getattr(view, "access", None) is None
+    ]
+    assert not undeclared, f"views without @public, @authenticated or @staff_required: {undeclared}"
+
+
+def _check(app, endpoint, method, url, who, allowed):
+    client = app.test_client()
+    auth = Auth(client)
+    if who != "anon":
+        demo_account = who not in {"root", "nogrant"}
+        resp = auth.login(EMAILS[who], None if demo_account else PASSWORD)
+        assert resp.status_code == 302, f"login of {who} failed"
+    if method == "GET":
+        resp = client.get(url)
+    else:
+        resp = auth.post(url, {}, form_page="/login" if who == "anon" else "/")  # every page has the logout form
+    denied = resp.status_code in (401, 403, 404) or (
+        resp.status_code == 302 and "/login" in resp.headers.get("Location", "")
+    )
+    if who in allowed:
+        assert not denied, f"{who} should reach {method} {url}, got {resp.status_code}"
+        assert resp.status_code < 500
+    else:
+        assert denied, f"{who} must not reach {method} {url}, got {resp.status_code}"
+
+
+# Reading changes nothing, so one data set serves every user; a POST gets fresh data per user.
+READ_CASES = [
+    pytest.param(endpoint, i, id=f"{endpoint}-{case[0]}")
+    for endpoint in ENDPOINTS
+    for i, case in enumerate(EXPECTED.get(endpoint, []))
+    if case[1] == "GET"
+]
+WRITE_CASES = [
+    pytest.param(endpoint, i, user, id=f"{endpoint}-{case[0]}-{user}")
+    for endpoint in ENDPOINTS
+    for i, case in enumerate(EXPECTED.get(endpoint, []))
+    if case[1] != "GET"
+    for user in USERS
+]
+
+
+@pytest.mark.parametrize("endpoint,case_index", READ_CASES)
+def test_read_access(app, endpoint, case_index):
+    fixtures = _fixtures()
+    _label, method, build, allowed = EXPECTED[endpoint][case_index]
+    for who in USERS:
+        _check(app, endpoint, method, build(fixtures), who, allowed)
+
+
+@pytest.mark.parametrize("endpoint,case_index,who", WRITE_CASES)
+def test_write_access(app, endpoint, case_index, who):
+    fixtures = _fixtures()
+    _label, method, build, allowed = EXPECTED[endpoint][case_index]
+    _check(app, endpoint, method, build(fixtures), who, allowed)
