@@ -1,12 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..core.territories import CategoryKind
 from ..core.users import Role, ROLE_LABELS
 
-ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
+ROLE_CHOICES = [SelectChoice(r.value, ROLE_LABELS[r]) for r in Role]
 
 # No deliverability check (no network); the domain part must have a dot.
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid email address."))
@@ -40,7 +41,7 @@ KIND_LABELS = {
 
 
 class CategoryForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, v) for k, v in KIND_LABELS.items()])
     parent = SelectField(_l("Belongs to"), validators=[Optional()], description=_l("Required for a sub-theme."))
     code = StringField(
         _l("Code"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from wtforms.fields.choices import SelectChoice
 
 from ..accounts.services import find_user
 from ..core import permissions as perm
@@ -14,7 +15,7 @@ class RuleError(ValueError):
     """A request that breaks a rule; the message is shown to the user (already translated)."""
 
 
-def scope_choices(user: User) -> list[tuple[str, str]]:
+def scope_choices(user: User) -> list[SelectChoice]:
     """Every scope the user administers, and everything inside them, as form choices."""
     choices: dict[str, str] = {}
     contracts = db.session.scalars(sa.select(Contract).order_by(Contract.name))
@@ -27,7 +28,7 @@ def scope_choices(user: User) -> list[tuple[str, str]]:
             for n in commune.neighbourhoods:
                 if perm.can_administer(user, n):
                     choices[f"n{n.id}"] = f"{contract.name} › {commune.name} › {n.name}"
-    return list(choices.items())
+    return [SelectChoice(value, label) for value, label in choices.items()]
 
 
 def parse_scope(value: str):
@@ -42,13 +43,7 @@ def grant_role(granted_by: User, user: User, role: Role, target) -> RoleGrant:
     scope: Scope = target.scope
     existing = db.session.scalar(
         sa.select(RoleGrant).where(
-            RoleGrant.user_id == user.id,
-            RoleGrant.role == role,
-            RoleGrant.contract_id == scope.contract_id,
-            RoleGrant.commune_id.is_(None) if scope.commune_id is None else RoleGrant.commune_id == scope.commune_id,
-            RoleGrant.neighbourhood_id.is_(None)
-            if scope.neighbourhood_id is None
-            else RoleGrant.neighbourhood_id == scope.neighbourhood_id,
+            RoleGrant.user_id == user.id, RoleGrant.role == role, RoleGrant.scope_key == RoleGrant.key_for(scope)
         )
     )
     if existing:
@@ -91,13 +86,13 @@ def visible_staff(viewer: User):
     )
 
 
-def category_parent_choices(contract: Contract) -> list[tuple[str, str]]:
+def category_parent_choices(contract: Contract) -> list[SelectChoice]:
     tops = db.session.scalars(
         sa.select(Category)
         .where(Category.contract_id == contract.id, Category.parent_id.is_(None))
         .order_by(Category.kind, Category.position)
     )
-    return [("", "—")] + [(str(c.id), f"{c.code} {c.name}") for c in tops]
+    return [SelectChoice("", "—")] + [SelectChoice(str(c.id), f"{c.code} {c.name}") for c in tops]
 
 
 def save_category(category: Category, contract: Contract, data: dict) -> Category:

@@ -166,15 +166,13 @@ def load() -> dict[str, int]:
             commune = db.session.scalar(sa.select(Commune).filter_by(contract_id=contract.id, insee_code=path[0]))
         if len(path) > 1:
             neighbourhood = db.session.scalar(sa.select(Neighbourhood).filter_by(qpv_code=path[1]))
+        scope = (neighbourhood or commune or contract).scope
         _get_or_create(
             RoleGrant,
-            {
-                "user_id": user.id,
-                "role": role,
-                "contract_id": contract.id,
-                "commune_id": commune.id if commune else None,
-                "neighbourhood_id": neighbourhood.id if neighbourhood else None,
-            },
+            {"user_id": user.id, "role": role, "scope_key": RoleGrant.key_for(scope)},
+            contract_id=scope.contract_id,
+            commune_id=scope.commune_id,
+            neighbourhood_id=scope.neighbourhood_id,
         )
     _demo_links(amp)
     db.session.flush()

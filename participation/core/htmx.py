@@ -9,5 +9,5 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
     (which includes the fragment). Caches are told the answer depends on HX-Request."""
     name = fragment if (fragment and htmx and not htmx.boosted) else template
     response = make_response(render_template(name, **context), status)
-    response.headers.add("Vary", "HX-Request")
+    response.vary.add("HX-Request")
     return response

@@ -55,8 +55,8 @@ def _remember_language(response):
             secure=current_app.config["SESSION_COOKIE_SECURE"],
             httponly=True,
         )
-    response.headers.add("Vary", "Accept-Language")
-    response.headers.add("Vary", "Cookie")
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
     return response
 
 

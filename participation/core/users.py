@@ -88,6 +88,9 @@ class RoleGrant(db.Model):
     commune_id: Mapped[int | None] = mapped_column(sa.ForeignKey("communes.id", ondelete="CASCADE"))
     #: Empty for a grant on a whole commune or contract.
     neighbourhood_id: Mapped[int | None] = mapped_column(sa.ForeignKey("neighbourhoods.id", ondelete="CASCADE"))
+    #: "c1", "c1/m10" or "c1/m10/n100": the scope as one non-null value, so that the unique
+    #: constraint below also holds for wide grants (NULLs never compare equal in SQL).
+    scope_key: Mapped[str] = mapped_column(sa.String(64))
     granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -97,7 +100,7 @@ class RoleGrant(db.Model):
     neighbourhood: Mapped[Neighbourhood | None] = relationship()
 
     __table_args__ = (
-        sa.UniqueConstraint("user_id", "role", "contract_id", "commune_id", "neighbourhood_id"),
+        sa.UniqueConstraint("user_id", "role", "scope_key"),
         # A neighbourhood grant names its commune too, so scope checks need no join.
         sa.CheckConstraint("neighbourhood_id IS NULL OR commune_id IS NOT NULL", name="scope_chain"),
     )
@@ -105,6 +108,15 @@ class RoleGrant(db.Model):
     @property
     def scope(self) -> Scope:
         return Scope(self.contract_id, self.commune_id, self.neighbourhood_id)
+
+    @staticmethod
+    def key_for(scope: Scope) -> str:
+        parts = [f"c{scope.contract_id}"]
+        if scope.commune_id is not None:
+            parts.append(f"m{scope.commune_id}")
+        if scope.neighbourhood_id is not None:
+            parts.append(f"n{scope.neighbourhood_id}")
+        return "/".join(parts)
 
     @property
     def scope_object(self):
@@ -123,3 +135,9 @@ class StaffSession(db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+@sa.event.listens_for(RoleGrant, "before_insert")
+@sa.event.listens_for(RoleGrant, "before_update")
+def _set_scope_key(mapper, connection, grant: RoleGrant) -> None:
+    grant.scope_key = RoleGrant.key_for(grant.scope)

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class LinkForm(FlaskForm):
@@ -25,13 +26,20 @@ class PosterForm(FlaskForm):
     lang3 = SelectField(_l("Third language"), validators=[Optional()])
 
     def set_choices(self, languages: dict[str, str], none_label) -> None:
-        self.lang1.choices = list(languages.items())
-        self.lang2.choices = self.lang3.choices = [("", none_label), *languages.items()]
+        options = [SelectChoice(code, name, render_kw={"lang": code}) for code, name in languages.items()]
+        self.lang1.choices = options
+        self.lang2.choices = self.lang3.choices = [SelectChoice("", none_label), *options]
 
-    def validate_lang3(self, field):
-        chosen = self.chosen()
-        if len(chosen) != len(set(chosen)):
-            raise ValidationError(_l("Choose each language only once."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        seen = set()
+        for field in (self.lang1, self.lang2, self.lang3):
+            if field.data in seen:
+                field.errors.append(_l("Choose each language only once."))
+                valid = False
+            if field.data:
+                seen.add(field.data)
+        return valid
 
     def chosen(self) -> list[str]:
         return [c for c in (self.lang1.data, self.lang2.data, self.lang3.data) if c]

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale, gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..core import permissions as perm
 from ..core.content_i18n import preload, translate
@@ -156,7 +157,7 @@ def create():
         abort(403)
     by_path = {t.path: t for t in targets}
     form = LinkForm()
-    form.target.choices = [(t.path, f"{t.group} — {t.title}" if t.group else t.title) for t in targets]
+    form.target.choices = [SelectChoice(t.path, t.title, optgroup=t.group or None) for t in targets]
     if form.validate_on_submit():
         target = by_path[form.target.data]
         link = services.create_link(target, form.title.data or "", current_user, current_locale())

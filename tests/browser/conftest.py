@@ -170,13 +170,14 @@ class Browsing:
         self.axe()
 
     def assert_no_horizontal_scroll(self) -> None:
-        if not self.js:
-            return  # measured in the JavaScript contexts; evaluate() needs JavaScript
+        # (evaluate() of a plain expression works even with JavaScript disabled.)
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{self.page.url}: horizontal scroll ({width} px wide at {PHONE['width']} px)"
 
     def axe(self) -> None:
         if not self.js:
+            # With JavaScript disabled axe.run() never settles (the page runs no timers): the
+            # same pages are checked by the JavaScript journeys.
             return
         page = self.page
         # The app sends `script-src 'self'`: page.add_script_tag(content=...) adds an inline

@@ -1,8 +1,8 @@
 """foundation: territories, staff, roles, links, translations
 
-Revision ID: 572b5219faf5
+Revision ID: 65cb0d0f4071
 Revises: 
-Create Date: 2026-11-22 21:19:43.351695
+Create Date: 2026-11-22 21:29:00.492448
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '572b5219faf5'
+revision = '65cb0d0f4071'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -119,6 +119,7 @@ def upgrade():
     sa.Column('contract_id', sa.Integer(), nullable=False),
     sa.Column('commune_id', sa.Integer(), nullable=True),
     sa.Column('neighbourhood_id', sa.Integer(), nullable=True),
+    sa.Column('scope_key', sa.String(length=64), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
     sa.Column('granted_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('neighbourhood_id IS NULL OR commune_id IS NOT NULL', name=op.f('ck_role_grants_scope_chain')),
@@ -128,7 +129,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['neighbourhood_id'], ['neighbourhoods.id'], name=op.f('fk_role_grants_neighbourhood_id_neighbourhoods'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_role_grants_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_role_grants')),
-    sa.UniqueConstraint('user_id', 'role', 'contract_id', 'commune_id', 'neighbourhood_id', name=op.f('uq_role_grants_user_id_role_contract_id_commune_id_neighbourhood_id'))
+    sa.UniqueConstraint('user_id', 'role', 'scope_key', name=op.f('uq_role_grants_user_id_role_scope_key'))
     )
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_role_grants_contract_id'), ['contract_id'], unique=False)

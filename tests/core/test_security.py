@@ -1,0 +1,117 @@
+"""Security headers, strict CSP without inline code, CSRF, translated error pages, health."""
+import re
+
+import pytest
+from flask import abort
+
+from participation.core.security import CSP
+
+from ..conftest import make_app
+
+PUBLIC_PAGES = ["/", "/c/aix-marseille-provence", "/q/QN01322M", "/p/FRVAX26/poster", "/accessibilite", "/login", "/nope"]
+STAFF_PAGES = ["/admin/", "/admin/staff", "/admin/staff/new", "/admin/links", "/admin/links/new"]
+
+
+def test_strict_security_headers_on_every_page(client, demo):
+    for path in PUBLIC_PAGES:
+        h = client.get(path).headers
+        assert h["Content-Security-Policy"] == CSP
+        assert "script-src 'self';" in CSP and "style-src 'self';" in CSP and "frame-ancestors 'none'" in CSP
+        assert h["X-Content-Type-Options"] == "nosniff"
+        assert h["X-Frame-Options"] == "DENY"
+        assert h["Referrer-Policy"] == "same-origin"
+
+
+def _no_inline_code(html: str, path: str):
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert "src=" in tag, f"inline script on {path}: {tag}"
+    assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html), f"inline script body on {path}"
+    assert "<style" not in html, f"inline <style> on {path}"
+    assert not re.search(r'\sstyle="', html), f"style attribute on {path}"
+    assert not re.search(r"\son[a-z]+=", html), f"inline event handler on {path}"
+
+
+def test_no_inline_script_or_style_anywhere(client, auth, demo):
+    for path in PUBLIC_PAGES:
+        _no_inline_code(client.get(path).get_data(as_text=True), path)
+    auth.login("admin@amp.demo")
+    for path in STAFF_PAGES + ["/admin/contracts/1/referentiel"]:
+        _no_inline_code(client.get(path).get_data(as_text=True), path)
+
+
+def test_htmx_is_vendored_and_configured_for_the_csp(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '/static/vendor/htmx-2.0.11/htmx.min.js' in html
+    assert '"includeIndicatorStyles":false' in html and '"allowEval":false' in html and '"selfRequestsOnly":true' in html
+    assert client.get("/static/vendor/htmx-2.0.11/htmx.min.js").status_code == 200
+
+
+def test_staff_htmx_requests_carry_the_csrf_token(client, auth, demo):
+    auth.login("admin@amp.demo")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert re.search(r"hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'", html)
+
+
+def test_every_post_needs_a_csrf_token(client, auth, demo):
+    auth.login("admin@amp.demo")
+    for path in ["/logout", "/admin/links/1/deactivate", "/admin/staff/1/grants", "/admin/contracts/1/referentiel/new"]:
+        assert client.post(path, data={}).status_code == 400, path
+    # the header form (htmx) is accepted
+    token = auth.csrf("/admin/")
+    assert client.post("/logout", headers={"X-CSRFToken": token}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "lang,text,direction",
+    [("fr", "Page introuvable", "ltr"), ("en", "Page not found", "ltr"), ("ar", "rtl", "rtl")],
+)
+def test_error_pages_are_translated(client, lang, text, direction):
+    resp = client.get(f"/no-such-page?lang={lang}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404
+    assert f'dir="{direction}"' in html and text in html
+    assert "Page not found" not in html or lang == "en"
+
+
+def _app_with_failing_routes():
+    app = make_app("sqlite://")
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("bug")
+
+    @app.get("/teapot/<int:code>")
+    def status(code):
+        abort(code)
+
+    return app
+
+
+@pytest.mark.parametrize("code", [400, 403, 404, 405, 413, 429])
+def test_each_error_page_has_its_own_message(code):
+    client = _app_with_failing_routes().test_client()
+    resp = client.get(f"/teapot/{code}?lang=en")
+    assert resp.status_code == code
+    assert f"Error code: {code}" in resp.get_data(as_text=True)
+
+
+def test_unexpected_errors_show_a_translated_500_page_without_details():
+    client = _app_with_failing_routes().test_client()
+    resp = client.get("/boom?lang=es")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 500
+    assert "RuntimeError" not in html and "Traceback" not in html
+    assert 'lang="es"' in html and "Error code: 500" not in html
+
+
+def test_too_large_uploads_get_413(app, client):
+    resp = client.post("/login?lang=en", data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1), content_type="application/octet-stream")
+    assert resp.status_code == 413
+    assert "File too large" in resp.get_data(as_text=True)
+
+
+def test_healthz_reports_an_unreachable_database():
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["database"] == "unreachable"
