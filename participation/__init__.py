@@ -28,9 +28,9 @@ def create_app(config_class=None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    limiter.init_app(app)  # before CSRF, so that requests refused for CSRF are counted too
     csrf.init_app(app)
     htmx.init_app(app)
-    limiter.init_app(app)
 
     from .core import i18n, security, errors, templating
     from .accounts.services import init_login

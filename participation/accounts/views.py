@@ -10,6 +10,9 @@ from . import services
 from .forms import LoginForm, LogoutForm
 
 bp = Blueprint("accounts", __name__)
+# A blueprint limit is checked before CSRF validation (see create_app), so that even
+# attempts refused for a bad token count against the login budget.
+limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])(bp)
 
 
 def _safe_next(target: str | None) -> str:
@@ -19,7 +22,6 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @public
 def login():
     if current_user.is_authenticated:

@@ -11,6 +11,7 @@ from ..core.htmx import render
 from ..core.i18n import current_locale
 from ..core.permissions import public, staff_required
 from ..core.qr import qr_png, qr_svg
+from ..core.search import contains
 from ..core.territories import Contract
 from ..extensions import db, limiter
 from . import services
@@ -134,10 +135,10 @@ def _allowed_targets() -> list[services.Target]:
 @staff_required
 def manage():
     perm.ensure(current_user.is_superadmin or bool(perm.managed_scopes(current_user, perm.LINK_MANAGERS)))
-    q = (request.args.get("q") or "").strip()
+    q = (request.args.get("q") or "").strip()[:100]
     query = _visible_links().order_by(ShortLink.created_at.desc())
     if q:
-        query = query.where(sa.or_(ShortLink.title.ilike(f"%{q}%"), ShortLink.code == q.upper()))
+        query = query.where(sa.or_(contains(ShortLink.title, q), ShortLink.code == q.upper()))
     links = list(db.session.scalars(query.limit(200)))
     preload(links, current_locale())
     return render(

@@ -7,6 +7,7 @@ from ..core.htmx import render
 from ..core.permissions import public
 from ..core.territories import Category, CategoryKind, Commune, Contract, Neighbourhood
 from ..core.content_i18n import preload
+from ..core.search import contains
 from ..core.i18n import current_locale
 from ..extensions import db
 from ..links.services import Target, register_targets
@@ -34,8 +35,7 @@ def contract(slug):
         .order_by(Commune.name, Neighbourhood.name)
     )
     if q:
-        like = f"%{q}%"
-        query = query.where(sa.or_(Neighbourhood.name.ilike(like), Commune.name.ilike(like), Neighbourhood.qpv_code.ilike(like)))
+        query = query.where(sa.or_(contains(Neighbourhood.name, q), contains(Commune.name, q), contains(Neighbourhood.qpv_code, q)))
     neighbourhoods = list(db.session.scalars(query))
     totals = db.session.execute(
         sa.select(sa.func.count(sa.distinct(Commune.id)), sa.func.count(Neighbourhood.id), sa.func.sum(Neighbourhood.population))
