@@ -138,7 +138,6 @@ class Browsing:
     js: bool = True
     console_errors: list[str] = field(default_factory=list)
     failed_loads: list[str] = field(default_factory=list)
-    checked: list[str] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return path if path.startswith("http") else self.base + path
@@ -153,7 +152,8 @@ class Browsing:
 
     def check(self, expect_errors: bool = False) -> None:
         """Check the current page: language attributes, no horizontal scroll at 360 px, no
-        console error (CSP violations included), and axe-core."""
+        console error (CSP violations included) nor failed load, and axe-core.
+        `expect_errors`: the page itself answered with an error status on purpose."""
         page = self.page
         url = page.url
         html_lang = page.get_attribute("html", "lang")
@@ -186,15 +186,15 @@ class Browsing:
         # real CSP (no bypass_csp): a page that needs an inline script or style still fails.
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(self.axe_source)
-        result = page.evaluate(
-            "options => axe.run(document, options).then(r => ({violations: r.violations.map(v => ({"
-            "id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,"
-            "nodes: v.nodes.map(n => ({target: n.target, failureSummary: n.failureSummary}))}))}))",
-            {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
-        )
-        violations = result["violations"]
+        violations = page.evaluate(AXE_RUN, {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
         assert not violations, format_violations(page.url, violations)
-        self.checked.append(page.url)
+
+    def finish(self) -> None:
+        """After the journey: nothing went wrong after the last check either."""
+        errors = [e for e in self.console_errors if not e.startswith("Failed to load resource")]
+        assert not (errors or self.failed_loads), "browser errors after the last check:\n" + "\n".join(
+            errors + self.failed_loads
+        )
 
     # --- small helpers used by the journeys
     def html_lang(self) -> tuple[str | None, str | None]:
@@ -202,6 +202,17 @@ class Browsing:
 
     def assert_language(self, lang: str) -> None:
         assert self.html_lang() == (lang, "rtl" if lang == "ar" else "ltr"), f"{self.page.url}: {self.html_lang()}"
+
+
+#: axe.run(), its answer reduced to what the report prints; it gives up after 60 s rather than
+#: hang the suite.
+AXE_RUN = """options => Promise.race([
+  axe.run(document, options),
+  new Promise((_, reject) => setTimeout(() => reject(new Error("axe.run() did not finish in 60 s")), 60000)),
+]).then(r => r.violations.map(v => ({
+  id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+  nodes: v.nodes.map(n => ({target: n.target, failureSummary: n.failureSummary})),
+})))"""
 
 
 def _new_context(browser, lang: str, js: bool):
@@ -225,22 +236,26 @@ def _record_failure(b: Browsing, response) -> None:
 @pytest.fixture
 def open_browsing(browser, live_server, axe_source):
     """Factory: open_browsing(lang, js=True) -> Browsing on a fresh context (closed afterwards)."""
-    contexts = []
+    opened: list[tuple[object, Browsing]] = []
 
     def factory(lang: str, js: bool = True) -> Browsing:
         context = _new_context(browser, lang, js)
         context.set_default_timeout(10_000)
-        contexts.append(context)
         page = context.new_page()
         b = Browsing(base=live_server, page=page, axe_source=axe_source, lang=lang, js=js)
+        opened.append((context, b))
         page.on("console", lambda msg: b.console_errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: b.console_errors.append(f"uncaught: {exc}"))
         page.on("response", lambda r: _record_failure(b, r))
         return b
 
     yield factory
-    for context in contexts:
-        context.close()
+    try:
+        for _context, b in opened:
+            b.finish()
+    finally:
+        for context, _b in opened:
+            context.close()
 
 
 @pytest.fixture

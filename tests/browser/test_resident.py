@@ -64,9 +64,9 @@ def test_find_neighbourhood_and_follow_short_link(web, lang):
     web.assert_language(lang)
     assert page.locator(f".lang-switcher a[hreflang={lang}]").get_attribute("aria-current") == "true"
 
-    # Home → the contract page.
+    # Home → the contract page (a tap: this is a phone).
     with page.expect_navigation():
-        page.locator(f'main .card a[href="{CONTRACT}"]').click()
+        page.locator(f'main .card a[href="{CONTRACT}"]').tap()
     assert page.url.startswith(web.base + CONTRACT)
     web.check()
     web.assert_language(lang)
@@ -107,7 +107,7 @@ def test_find_neighbourhood_and_follow_short_link(web, lang):
     expect(cards).to_have_count(2)
     assert sorted(card_names(page)) == ["Air Bel", "La Carraire"]
     with page.expect_navigation():
-        page.locator("#neighbourhood-list .card a", has_text="Air Bel").click()
+        page.locator("#neighbourhood-list .card a", has_text="Air Bel").tap()
     assert page.url == web.base + "/q/QN01319M"
     web.check()
     web.assert_language(lang)  # remembered (cookie), no ?lang= in this address

@@ -104,6 +104,20 @@ def test_admin_grants_a_role_and_translates_the_referentiel(web, lang):
     # Back office → staff list → a staff member.
     click_and_wait(page, page.locator('main .card a[href="/admin/staff"]'))
     web.check()
+
+    # A form sent incomplete: the error state is checked too (summary, messages tied to fields).
+    click_and_wait(page, page.locator('main a[href="/admin/staff/new"]'))
+    web.check()
+    with page.expect_navigation() as sent:
+        page.locator("main form button[type=submit]").click()
+    assert sent.value.status == 422
+    assert page.locator(".error-summary").is_visible()
+    assert page.locator("#email").get_attribute("aria-invalid") == "true"
+    assert "email-error" in page.locator("#email").get_attribute("aria-describedby")
+    web.check(expect_errors=True)  # the page's own 422 is expected
+    click_and_wait(page, page.locator(".staff-nav a[href='/admin/']"))
+    click_and_wait(page, page.locator('main .card a[href="/admin/staff"]'))
+
     click_and_wait(page, page.locator("main .card a", has_text="Karim Haddad"))
     web.check()
     assert page.locator("main h1").inner_text() == "Karim Haddad"
