@@ -40,6 +40,8 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    #: Static URLs carry a content hash (core/templating.py), so they can be cached for a year.
+    SEND_FILE_MAX_AGE_DEFAULT = 31536000
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True

@@ -23,7 +23,31 @@ def language_name(code: str) -> str:
         return code
 
 
+def _static_versions(app) -> dict[str, str]:
+    """Content hashes of static files: URLs change when a file does, so browsers may cache
+    them for a year (cheap phones on prepaid data download the CSS and htmx once)."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(app.static_folder)
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()[:10]
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
 def init_app(app) -> None:
+    versions = _static_versions(app)
+    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 31536000)
+
+    @app.url_defaults
+    def _version_static(endpoint, values):
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            version = versions.get(values["filename"])
+            if version:
+                values["v"] = version
+
     app.jinja_env.globals.update(
         tr=tr,
         language_name=language_name,

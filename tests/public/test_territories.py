@@ -177,6 +177,22 @@ def test_404_page_is_translated_and_right_to_left_in_arabic(client, app, demo, p
     assert title in body
 
 
+ODD_PATHS = {
+    "contract-nul": "/c/grand%00narbonne",
+    "contract-quote": "/c/%27%20OR%20%271%27=%271",
+    "contract-long": "/c/" + "x" * 2000,
+    "contract-unicode": "/c/march%C3%A9-%F0%9F%8F%A0",
+    "neighbourhood-nul": "/q/QN01322M%00",
+    "neighbourhood-wildcard": "/q/QN0132%25",
+    "neighbourhood-underscore": "/q/QN0132_M",
+}
+
+
+@pytest.mark.parametrize("path", ODD_PATHS.values(), ids=ODD_PATHS.keys())
+def test_odd_territory_address_is_a_404_never_a_500(client, demo, path):
+    assert client.get(path).status_code == 404
+
+
 def test_404_page_in_french_by_default_is_left_to_right(client, app, demo):
     resp = client.get("/c/no-such-contract")
 
