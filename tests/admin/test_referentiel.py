@@ -202,6 +202,12 @@ def test_invalid_code_is_refused(amp_admin, amp, code):
     assert count(Category) == before
 
 
+def test_nul_byte_in_an_entry_name_is_not_a_server_error(amp_admin, amp):
+    resp = new_entry(amp_admin, amp, name="Le défi\x00 du numérique")
+
+    assert resp.status_code < 500
+
+
 # --- editing ----------------------------------------------------------------------------
 
 

@@ -218,6 +218,16 @@ def test_new_staff_form_offers_only_scopes_of_the_admins_contract(amp_admin):
     assert "Narbonne" not in body and "Razimbaud" not in body
 
 
+def test_nul_byte_in_a_new_staff_members_name_is_not_a_server_error(amp_admin):
+    amp = contract("aix-marseille-provence")
+
+    resp = amp_admin.post(
+        "/admin/staff/new", staff_form(name="Nadia\x00Ouali", scope=f"c{amp.id}"), form_page="/admin/staff/new"
+    )
+
+    assert resp.status_code < 500
+
+
 # --- roles on an existing account ---------------------------------------------------
 
 

@@ -204,6 +204,14 @@ def test_translation_at_the_length_limit_is_accepted(amp_admin):
     assert stored("categories", d1.id) == {("name", "en"): "x" * 300}
 
 
+def test_nul_byte_in_a_translation_is_not_a_server_error(amp_admin):
+    d1 = amp_category("D1")
+
+    resp = save(amp_admin, "categories", d1.id, {"name__en": "The ecological\x00challenge"})
+
+    assert resp.status_code < 500
+
+
 def test_translation_into_the_original_language_is_not_stored(amp_admin):
     d1 = amp_category("D1")
 

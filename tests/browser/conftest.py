@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from participation.core.demo import DEMO_PASSWORD
 from tests.conftest import make_app
 from tests.dbutil import fresh_database
 
@@ -31,8 +32,6 @@ LANGS = ["fr", "ar"]
 OTHER_LANG = {"fr": "ar", "ar": "fr"}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ROOT = Path(__file__).resolve().parents[2]
-
-DEMO_PASSWORD = "demo-participation-2026"
 
 
 def _require_chromium() -> None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 CONTRACT = "/c/aix-marseille-provence"
 FRAIS_VALLON = "/q/QN01322M"
 
-#: Marseille's QPV in the demo data, and another commune's.
+#: Marseille's QPV in the demo data.
 MARSEILLE = {"La Cayolle", "Air Bel", "Frais Vallon", "Malpassé Corot", "La Castellane La Bricarde"}
 
 
@@ -25,8 +25,8 @@ def card_names(page) -> list[str]:
 
 
 def assert_mirrored(web) -> None:
-    """In Arabic the header starts on the right: the brand link sits right of the language
-    switcher and hugs the right edge; in French the opposite."""
+    """In Arabic the header starts on the right: the brand link hugs the right edge and the
+    language list runs leftwards; in French the opposite."""
     brand = web.page.locator(".site-header .brand").bounding_box()
     switcher = web.page.locator(".site-header .lang-switcher li").first.bounding_box()
     assert brand and switcher

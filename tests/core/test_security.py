@@ -120,6 +120,6 @@ def test_healthz_reports_an_unreachable_database():
 def test_static_assets_are_versioned_and_cached_for_a_year(client):
     html = client.get("/").get_data(as_text=True)
     urls = re.findall(r'(/static/[^"]+\?v=[0-9a-f]{10})"', html)
-    assert len(urls) == 3, urls  # css, htmx, app.js
+    assert len(urls) == 4, urls  # favicon, css, htmx, app.js
     resp = client.get(urls[0])
     assert resp.status_code == 200 and "max-age=31536000" in resp.headers["Cache-Control"]
