@@ -12,7 +12,11 @@ from .forms import LoginForm, LogoutForm
 bp = Blueprint("accounts", __name__)
 # A blueprint limit is checked before CSRF validation (see create_app), so that even
 # attempts refused for a bad token count against the login budget.
-limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])(bp)
+limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    exempt_when=lambda: request.endpoint != "accounts.login",
+)(bp)
 
 
 def _safe_next(target: str | None) -> str:

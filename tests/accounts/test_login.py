@@ -128,3 +128,9 @@ def test_an_account_whose_roles_were_all_removed_can_still_log_out(client, auth,
     token = csrf_from(client.get("/").get_data(as_text=True))
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/admin/").status_code == 302
+
+
+def test_logging_out_does_not_use_up_the_login_budget(client, auth, demo):
+    for _ in range(6):
+        assert auth.login("admin@amp.demo").status_code == 302
+        assert auth.logout().status_code == 302
