@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..accounts.services import find_user
 from ..core import permissions as perm
-from ..core.territories import Category, CategoryKind, Commune, Contract, Neighbourhood, Scope
+from ..core.territories import Category, CategoryKind, Commune, Contract, Neighbourhood, Scope, top_categories
 from ..core.users import Role, RoleGrant, User
 from ..extensions import db
 
@@ -87,11 +87,7 @@ def visible_staff(viewer: User):
 
 
 def category_parent_choices(contract: Contract) -> list[SelectChoice]:
-    tops = db.session.scalars(
-        sa.select(Category)
-        .where(Category.contract_id == contract.id, Category.parent_id.is_(None))
-        .order_by(Category.kind, Category.position)
-    )
+    tops = top_categories(contract)
     return [SelectChoice("", "—")] + [SelectChoice(str(c.id), f"{c.code} {c.name}") for c in tops]
 
 

@@ -10,7 +10,7 @@ from ..core.content_i18n import preload, set_translation, translations_of
 from ..core.htmx import render
 from ..core.i18n import current_locale
 from ..core.permissions import staff_required
-from ..core.territories import Category, Contract
+from ..core.territories import Category, Contract, top_categories
 from ..core.users import Role, RoleGrant, User
 from ..extensions import db
 from . import services
@@ -175,13 +175,7 @@ def _contract_for_staff(contract_id: int) -> Contract:
 @staff_required
 def referentiel(contract_id):
     contract = _contract_for_staff(contract_id)
-    tops = list(
-        db.session.scalars(
-            sa.select(Category)
-            .where(Category.contract_id == contract.id, Category.parent_id.is_(None))
-            .order_by(Category.kind, Category.position)
-        )
-    )
+    tops = top_categories(contract)
     preload([c for t in tops for c in (t, *t.children)], current_locale())
     return render(
         "admin/referentiel.html",

@@ -164,3 +164,14 @@ class Category(Translatable, db.Model):
     @property
     def scope(self) -> Scope:
         return Scope(self.contract_id)
+
+
+def top_categories(contract: Contract) -> list[Category]:
+    """The référentiel's challenges and orientations (sub-themes hang below them), in order."""
+    return list(
+        db.session.scalars(
+            sa.select(Category)
+            .where(Category.contract_id == contract.id, Category.parent_id.is_(None))
+            .order_by(Category.kind, Category.position)
+        )
+    )

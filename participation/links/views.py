@@ -54,20 +54,21 @@ def follow(code):
 @_guess_limit
 @public
 def qr_svg_image(code):
-    link = _link_or_404(code)
-    resp = Response(qr_svg(services.short_url(link, _lang_arg())), mimetype="image/svg+xml")
-    resp.headers["Cache-Control"] = QR_CACHE
-    return resp
+    return _qr_response(code, qr_svg, "image/svg+xml", "svg")
 
 
 @bp.get("/p/<code>/qr.png")
 @_guess_limit
 @public
 def qr_png_image(code):
+    return _qr_response(code, qr_png, "image/png", "png")
+
+
+def _qr_response(code: str, draw, mimetype: str, extension: str) -> Response:
     link = _link_or_404(code)
-    resp = Response(qr_png(services.short_url(link, _lang_arg())), mimetype="image/png")
+    resp = Response(draw(services.short_url(link, _lang_arg())), mimetype=mimetype)
     resp.headers["Cache-Control"] = QR_CACHE
-    resp.headers["Content-Disposition"] = f'inline; filename="qr-{link.code}.png"'
+    resp.headers["Content-Disposition"] = f'inline; filename="qr-{link.code}.{extension}"'
     return resp
 
 

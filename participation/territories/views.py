@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from ..core.htmx import render
 from ..core.permissions import public
-from ..core.territories import Category, CategoryKind, Commune, Contract, Neighbourhood
+from ..core.territories import CategoryKind, Commune, Contract, Neighbourhood, top_categories
 from ..core.content_i18n import preload
 from ..core.search import contains
 from ..core.i18n import current_locale
@@ -43,13 +43,7 @@ def contract(slug):
         .outerjoin(Neighbourhood)
         .where(Commune.contract_id == contract.id)
     ).one()
-    categories = list(
-        db.session.scalars(
-            sa.select(Category)
-            .where(Category.contract_id == contract.id, Category.parent_id.is_(None))
-            .order_by(Category.kind, Category.position)
-        )
-    )
+    categories = top_categories(contract)
     preload(categories, current_locale())
     return render(
         "territories/contract.html",

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from config import TestConfig
 from participation import create_app
-from participation.core.territories import Category, Contract, Neighbourhood
-from participation.core.users import RoleGrant, User
+from participation.core.territories import Category, Contract
+from participation.core.users import User
 from participation.extensions import db
 from participation.links.models import ShortLink
 
