@@ -158,7 +158,7 @@ def staff_sessions_revoke(user_id):
     if ConfirmForm().validate_on_submit():
         count = accounts.revoke_all_sessions(staff)
         db.session.commit()
-        flash(_("%(count)s session(s) ended.", count=count), "success")
+        flash(_("Sessions ended: %(count)s.", count=count), "success")
     return redirect(url_for("admin.staff_detail", user_id=staff.id))
 
 
