@@ -27,7 +27,12 @@ def test_pages_reflow_with_text_at_200_percent(browser, live_server, lang):
             # Browser text zoom: the root font size doubles (CSSOM, allowed by the CSP).
             page.evaluate("document.documentElement.style.fontSize = '200%'")
             width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 320, f"{path} ({lang}): {width} px wide at 320 px with 200 % text"
+            wide = page.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > 320.5 || e.getBoundingClientRect().left < -0.5)
+                    .slice(0, 5).map(e => e.outerHTML.slice(0, 100))"""
+            )
+            assert width <= 320, f"{path} ({lang}): {width} px wide at 320 px with 200 % text: {wide}"
             small = page.evaluate(
                 """() => [...document.querySelectorAll('main a.button, main button, main input, main select, header a')]
                     .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
