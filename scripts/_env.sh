@@ -14,5 +14,5 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 echo "==> Compiling translation catalogs"
-.venv/bin/pybabel compile -q -d i18n --statistics 2>&1 | grep -v '^$' || true
+.venv/bin/pybabel compile -d i18n --statistics
 export FLASK_APP=wsgi.py

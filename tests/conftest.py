@@ -20,6 +20,12 @@ def pytest_report_header(config):
     return f"database backend: {backend()}"
 
 
+def pytest_sessionstart(session):
+    from .catalogs import compile_stale_catalogs
+
+    compile_stale_catalogs()
+
+
 class IsolatedClient(FlaskClient):
     """Each request runs in its own context, as in production: nothing cached on `g`
     (current user, CSRF token) or in the test's database session leaks into it."""

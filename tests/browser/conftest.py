@@ -158,6 +158,10 @@ class Browsing:
         html_lang = page.get_attribute("html", "lang")
         html_dir = page.get_attribute("html", "dir")
         assert html_dir == ("rtl" if html_lang == "ar" else "ltr"), f"{url}: lang={html_lang} dir={html_dir}"
+        if html_lang != "en":
+            # The interface really is translated (a missing .mo would silently serve English).
+            skip = page.locator(".skip-link").inner_text()
+            assert skip != "Skip to content", f"{url}: lang={html_lang} but the interface is in English"
         self.assert_no_horizontal_scroll()
         # Failed loads are reported with their URL by the response listener (open_browsing);
         # the console's copy of them carries no URL.

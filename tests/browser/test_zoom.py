@@ -16,7 +16,7 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("lang", ["fr", "ar"])
+@pytest.mark.parametrize("lang", ["fr", "ar", "en", "pt"])
 def test_pages_reflow_with_text_at_200_percent(browser, live_server, lang):
     context = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True, locale=lang)
     page = context.new_page()

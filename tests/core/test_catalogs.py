@@ -3,16 +3,15 @@ translated (all plural forms), nothing fuzzy, placeholders kept, in step with th
 actually served by the app."""
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
+
+from tests.catalogs import compile_stale_catalogs
 from babel.messages.pofile import read_po
 from flask_babel import get_babel
 from markupsafe import escape
@@ -219,31 +218,9 @@ def test_readme_documents_the_same_extract_command():
 # --- served by the app --------------------------------------------------------------------
 
 
-def _compile_stale_catalogs() -> bool:
-    """Compile any .mo missing or older than its .po (they are not in git; scripts/test.sh
-    compiles them too). Atomic, so parallel workers do not read half-written files."""
-    compiled = False
-    for lang in LANGUAGES:
-        po = po_path(lang)
-        mo = po.with_suffix(".mo")
-        if not po.is_file() or (mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime):
-            continue
-        catalog = load(po)
-        fd, tmp = tempfile.mkstemp(dir=po.parent, suffix=".mo.tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                write_mo(f, catalog, use_fuzzy=False)
-            os.replace(tmp, mo)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        compiled = True
-    return compiled
-
-
 @pytest.fixture
 def served(app):
-    if _compile_stale_catalogs():
+    if compile_stale_catalogs():
         # Translations already loaded from an older (or missing) .mo stay cached: drop them.
         with app.app_context():
             get_babel(app).instance.domain_instance.cache.clear()
