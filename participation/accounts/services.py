@@ -92,6 +92,19 @@ def active_session_count(user: User) -> int:
     )
 
 
+def change_password(user: User, new_password: str) -> None:
+    """Set a new password and end every other session of the account (a stolen or
+    forgotten session on a shared tablet stops working); this one stays open."""
+    user.set_password(new_password)
+    current = session.get(SESSION_KEY)
+    db.session.execute(
+        sa.update(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.revoked_at.is_(None), StaffSession.token != current)
+        .values(revoked_at=utcnow())
+    )
+    db.session.flush()
+
+
 def set_enabled(user: User, enabled: bool) -> None:
     user.is_enabled = enabled
     if not enabled:

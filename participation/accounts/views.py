@@ -7,7 +7,7 @@ from ..core.htmx import render
 from ..core.permissions import authenticated, public
 from ..extensions import db, limiter
 from . import services
-from .forms import LoginForm, LogoutForm
+from .forms import LoginForm, LogoutForm, PasswordChangeForm
 
 bp = Blueprint("accounts", __name__)
 # A blueprint limit is checked before CSRF validation (see create_app), so that even
@@ -51,3 +51,18 @@ def logout():
         db.session.commit()
         flash(_("You are logged out."), "info")
     return redirect(url_for("core.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@authenticated
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            services.change_password(current_user, form.new.data)
+            db.session.commit()
+            flash(_("Your password is changed. Your other sessions have ended."), "success")
+            return redirect(url_for("admin.dashboard"))
+    return render("accounts/password.html", form=form, status=422 if form.errors else 200)

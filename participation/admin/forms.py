@@ -23,7 +23,7 @@ class StaffForm(GrantForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(
         _l("Temporary password"),
-        validators=[Optional(), Length(min=12, max=200)],
+        validators=[Optional(), Length(min=12, max=200, message=_l("Use between 12 and 200 characters."))],
         description=_l("At least 12 characters. Give it to the person in person; needed only for a new account."),
         render_kw={"autocomplete": "new-password"},
     )

@@ -134,3 +134,39 @@ def test_logging_out_does_not_use_up_the_login_budget(client, auth, demo):
     for _ in range(6):
         assert auth.login("admin@amp.demo").status_code == 302
         assert auth.logout().status_code == 302
+
+
+def _change(client, current, new, confirm=None):
+    token = csrf_from(client.get("/account/password").get_data(as_text=True))
+    return client.post(
+        "/account/password?lang=en",
+        data={"current": current, "new": new, "confirm": confirm or new, "csrf_token": token},
+    )
+
+
+def test_changing_the_password_ends_the_other_sessions(app, client, auth, demo):
+    other = Auth(app.test_client())
+    other.login("mediateur@amp.demo")  # e.g. the shared tablet
+    auth.login("mediateur@amp.demo")
+    resp = _change(client, demo.DEMO_PASSWORD, "a brand new long password")
+    assert resp.status_code == 302
+    assert client.get("/admin/").status_code == 200  # this session stays open
+    assert other.client.get("/admin/").status_code == 302  # the other one has ended
+    assert _user("mediateur@amp.demo").check_password("a brand new long password")
+
+
+@pytest.mark.parametrize(
+    "current,new,confirm,message",
+    [
+        ("wrong-current-pass", "a brand new long password", None, "This is not your current password."),
+        (None, "short", None, "Use between 12 and 200 characters."),
+        (None, "a brand new long password", "another long password", "The two new passwords are different."),
+    ],
+)
+def test_a_refused_password_change_changes_nothing(client, auth, demo, current, new, confirm, message):
+    auth.login("mediateur@amp.demo")
+    before = _user("mediateur@amp.demo").password_hash
+    resp = _change(client, current or demo.DEMO_PASSWORD, new, confirm)
+    assert resp.status_code == 422
+    assert message.lower() in resp.get_data(as_text=True).lower()
+    assert _user("mediateur@amp.demo").password_hash == before

@@ -125,6 +125,7 @@ EXPECTED = {
     "links.qr_png_image": _public("/p/FRVAX26/qr.png"),
     "links.poster": _public("/p/FRVAX26/poster"),
     "accounts.logout": [("-", "POST", lambda f: "/logout", STAFF | {"nogrant"})],
+    "accounts.change_password": [("-", "GET", lambda f: "/account/password", STAFF | {"nogrant"})],
     "admin.dashboard": [("-", "GET", lambda f: "/admin/", STAFF)],
     "admin.staff_list": [("-", "GET", lambda f: "/admin/staff", {"root", "amp_admin", "nar_admin"})],
     "admin.staff_new": [("-", "GET", lambda f: "/admin/staff/new", {"root", "amp_admin", "nar_admin"})],
