@@ -18,7 +18,11 @@ class RuleError(ValueError):
 def scope_choices(user: User) -> list[SelectChoice]:
     """Every scope the user administers, and everything inside them, as form choices."""
     choices: dict[str, str] = {}
-    contracts = db.session.scalars(sa.select(Contract).order_by(Contract.name))
+    contracts = db.session.scalars(
+        sa.select(Contract)
+        .order_by(Contract.name)
+        .options(sa.orm.selectinload(Contract.communes).selectinload(Commune.neighbourhoods))
+    )
     for contract in contracts:
         if perm.can_administer(user, contract):
             choices[f"c{contract.id}"] = contract.name

@@ -268,3 +268,12 @@ def test_search_treats_like_wildcards_as_plain_characters(client, demo, query):
 
 def test_search_with_an_accented_name_finds_it(client, demo):
     assert listed_codes(client.get(AMP, query_string={"q": "Malpassé"})) == {"QN01323M"}
+
+
+def test_back_button_after_an_htmx_search_gets_the_whole_page(client, demo):
+    """htmx restores history by asking again with HX-History-Restore-Request: a fragment would
+    replace the whole page body."""
+    resp = client.get(AMP + "?q=Frais", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "<html" in html and "Frais Vallon" in html
