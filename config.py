@@ -33,7 +33,8 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12  # one shift
+    #: A staff login ends on the server after one working shift, even on a tablet left open.
+    STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "12"))
 
     #: Werkzeug's scrypt (n=32768): salted and memory-hard.
     PASSWORD_HASH_METHOD = "scrypt"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ def init_login(app, login_manager) -> None:
                 User.is_enabled.is_(True),
                 StaffSession.token == token,
                 StaffSession.revoked_at.is_(None),
+                StaffSession.created_at > utcnow() - timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
             )
         )
 

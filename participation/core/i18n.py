@@ -1,9 +1,10 @@
 """Interface language: `?lang=` first, then the cookie, then Accept-Language, then French."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import current_app, g, request
 from flask_babel import get_locale
-from werkzeug.datastructures import LanguageAccept
 
 COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 
@@ -39,8 +40,6 @@ def url_with_lang(code: str) -> str:
     """The current page in another language (keeps the other query parameters)."""
     args = request.args.to_dict(flat=False)
     args["lang"] = [code]
-    from urllib.parse import urlencode
-
     return request.path + "?" + urlencode(args, doseq=True)
 
 
@@ -73,5 +72,3 @@ def init_app(app) -> None:
             "url_with_lang": url_with_lang,
         }
 
-
-__all__ = ["select_locale", "current_locale", "text_direction", "LanguageAccept"]

@@ -15,7 +15,6 @@ from flask_login import current_user, login_required
 from .territories import Scope
 from .users import Role, User
 
-ANY_ROLE = frozenset(Role)
 STAFF_MANAGERS = frozenset({Role.admin})
 LINK_MANAGERS = frozenset({Role.admin, Role.facilitator})
 
@@ -64,10 +63,6 @@ def has_role(user: User, roles, target) -> bool:
         return True
     scope = _scope_of(target)
     return any(g.role in roles and g.scope.covers(scope) for g in user.grants)
-
-
-def can_view_scope(user: User, target) -> bool:
-    return has_role(user, ANY_ROLE, target)
 
 
 def works_in_contract(user: User, contract) -> bool:

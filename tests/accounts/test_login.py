@@ -170,3 +170,14 @@ def test_a_refused_password_change_changes_nothing(client, auth, demo, current, 
     assert resp.status_code == 422
     assert message.lower() in resp.get_data(as_text=True).lower()
     assert _user("mediateur@amp.demo").password_hash == before
+
+
+def test_a_session_ends_on_the_server_after_one_shift(app, client, auth, demo):
+    from datetime import timedelta
+
+    auth.login("mediateur@amp.demo")
+    assert client.get("/admin/").status_code == 200
+    hours = app.config["STAFF_SESSION_HOURS"]
+    db.session.execute(sa.update(StaffSession).values(created_at=StaffSession.created_at - timedelta(hours=hours, minutes=1)))
+    db.session.commit()
+    assert client.get("/admin/").status_code == 302
