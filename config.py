@@ -41,6 +41,12 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    #: Photos (re-encoded, EXIF-free JPEG) are stored by content hash here.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
+    MAX_PHOTO_BYTES = 8 * 1024 * 1024
+    #: Key for voter codes and ballot locators (defaults to SECRET_KEY; keep it for the
+    #: life of a vote, or the printed codes stop working).
+    BALLOT_KEY = os.environ.get("BALLOT_KEY")
     #: Static URLs carry a content hash (core/templating.py), so they can be cached for a year.
     SEND_FILE_MAX_AGE_DEFAULT = 31536000
 

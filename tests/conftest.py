@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+import tempfile
 
 import pytest
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ class IsolatedClient(FlaskClient):
 def make_app(url: str, **overrides):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
+        UPLOAD_DIR = tempfile.mkdtemp(prefix="participation-uploads-")
 
     for key, value in overrides.items():
         setattr(Config, key, value)

@@ -10,7 +10,7 @@ def register_cli(app) -> None:
     @with_appcontext
     def demo_data():
         """Load the demo contracts, territories, référentiels and staff (idempotent)."""
-        from .demo import DEMO_PASSWORD, DEMO_STAFF, load
+        from .demo import DEMO_PASSWORD, DEMO_STAFF, demo_notes, load
 
         counts = load()
         db.session.commit()
@@ -19,6 +19,8 @@ def register_cli(app) -> None:
         for email, _name, role, contract, path in DEMO_STAFF:
             where = " / ".join(path) if path else "whole contract"
             click.echo(f"  {email:24} {role.value:17} {contract} ({where})")
+        for line in demo_notes():
+            click.echo(line)
 
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True)

@@ -88,6 +88,25 @@ DEMO_STAFF = [
 ]
 
 
+#: Each participation mechanism adds its own demo data: fn(contracts: dict[str, Contract]).
+_loaders: list = []
+
+
+_notes: list = []
+
+
+def register_loader(loader, notes=None) -> None:
+    """`notes()` returns lines that `flask demo-data` prints (e.g. demo voting codes)."""
+    if loader not in _loaders:
+        _loaders.append(loader)
+    if notes is not None and notes not in _notes:
+        _notes.append(notes)
+
+
+def demo_notes() -> list[str]:
+    return [line for notes in _notes for line in notes()]
+
+
 def _get_or_create(model, lookup: dict, **values):
     obj = db.session.scalar(sa.select(model).filter_by(**lookup))
     if obj is None:
@@ -175,6 +194,8 @@ def load() -> dict[str, int]:
             neighbourhood_id=scope.neighbourhood_id,
         )
     _demo_links(amp)
+    for loader in _loaders:
+        loader(contracts)
     db.session.flush()
     return {
         "contracts": db.session.scalar(sa.select(sa.func.count(Contract.id))),

@@ -17,6 +17,10 @@ from .users import Role, User
 
 STAFF_MANAGERS = frozenset({Role.admin})
 LINK_MANAGERS = frozenset({Role.admin, Role.facilitator})
+#: Who runs participation processes (creates them, moves phases, reviews, moderates).
+PROCESS_MANAGERS = frozenset({Role.admin, Role.facilitator})
+#: Who enters contributions on a resident's behalf or keys paper forms.
+FIELD_ROLES = frozenset({Role.admin, Role.facilitator, Role.mediator})
 
 
 def public(view):

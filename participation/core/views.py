@@ -28,6 +28,26 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+@bp.get("/media/<sha>.jpg")
+@public
+def photo(sha):
+    """A stored photo (re-encoded, EXIF-free). Names are content hashes: cache forever."""
+    from flask import abort, current_app, send_file
+
+    from .photos import PhotoStore
+
+    store = PhotoStore(current_app.config["UPLOAD_DIR"])
+    try:
+        if not store.exists(sha):
+            abort(404)
+        path = store.path(sha)
+    except ValueError:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=31536000)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 @bp.get("/accessibilite")
 @public
 def accessibility():

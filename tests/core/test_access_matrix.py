@@ -56,8 +56,23 @@ def _fixtures() -> dict:
     own_link = db.session.scalar(sa.select(ShortLink).filter_by(code="FRVAX26"))
     user = lambda key: db.session.scalar(sa.select(User).filter_by(email=EMAILS[key]))  # noqa: E731
     med, sophie = user("med"), user("nar_admin")
+    from participation.budgets.demo import IDEAS_TITLE, VOTE_TITLE, demo_codes
+    from participation.budgets.models import Process
+    from participation.core.photos import PhotoStore, process_photo
+    import io
+    from PIL import Image
+    from flask import current_app
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buf, "PNG")
+    photo_sha = PhotoStore(current_app.config["UPLOAD_DIR"]).save(process_photo(buf.getvalue(), max_bytes=10**6))
+    vote_process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
     db.session.commit()
     return {
+        "photo": photo_sha,
+        "vote_process": vote_process.id,
+        "vote_code": demo_codes(vote_process)[0],
+        "ideas_process": db.session.scalar(sa.select(Process.id).filter_by(title=IDEAS_TITLE)),
         "amp": amp.id,
         "nar": nar.id,
         "amp_cat": db.session.scalar(sa.select(Category.id).filter_by(contract_id=amp.id, code="D1")),
@@ -124,6 +139,17 @@ EXPECTED = {
     "links.qr_svg_image": _public("/p/FRVAX26/qr.svg"),
     "links.qr_png_image": _public("/p/FRVAX26/qr.png"),
     "links.poster": _public("/p/FRVAX26/poster"),
+    "core.photo": [("-", "GET", lambda f: f"/media/{f['photo']}.jpg", EVERYONE)],
+    "budgets.process": [("-", "GET", lambda f: f"/b/{f['vote_process']}", EVERYONE)],
+    "budgets.proposal": [("-", "GET", lambda f: f"/b/{f['vote_process']}/p/1", EVERYONE)],
+    "budgets.propose": [("-", "GET", lambda f: f"/b/{f['ideas_process']}/propose", EVERYONE)],
+    "budgets.vote": [("-", "GET", lambda f: f"/b/{f['vote_process']}/vote", EVERYONE)],
+    "budgets.vote_check": [("-", "POST", lambda f: f"/b/{f['vote_process']}/vote/check", EVERYONE)],
+    "budgets.enter_code": [("-", "POST", lambda f: f"/b/{f['vote_process']}/code", EVERYONE)],
+    "budgets.slip": [("-", "GET", lambda f: f"/v/{f['vote_code']}", EVERYONE)],
+    "budgets.voted": [("-", "GET", lambda f: f"/b/{f['vote_process']}/voted", EVERYONE)],
+    "budgets.results": [("-", "GET", lambda f: f"/b/{f['vote_process']}/results", EVERYONE)],
+    "budgets.ballots": [("-", "GET", lambda f: f"/b/{f['vote_process']}/ballots", EVERYONE)],
     "accounts.logout": [("-", "POST", lambda f: "/logout", STAFF | {"nogrant"})],
     "accounts.change_password": [("-", "GET", lambda f: "/account/password", STAFF | {"nogrant"})],
     "admin.dashboard": [("-", "GET", lambda f: "/admin/", STAFF)],

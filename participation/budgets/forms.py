@@ -1,0 +1,54 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(_l("Title of your idea"), validators=[DataRequired(), Length(min=3, max=200)],
+                        description=_l("A few words, e.g. “Benches in the Frais Vallon park”."))
+    description = TextAreaField(_l("Describe your idea"), validators=[DataRequired(), Length(min=10, max=5000)],
+                                description=_l("What would change, for whom, and where."))
+    category = SelectField(_l("Theme"), validators=[Optional()])
+    neighbourhood = SelectField(_l("Neighbourhood"), validators=[Optional()])
+    address = StringField(_l("Where (address or place)"), validators=[Optional(), Length(max=300)],
+                          description=_l("Optional. A street, a square, a building…"))
+    latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(min=-180, max=180)])
+    estimated_cost = IntegerField(_l("Estimated cost in euros"), validators=[Optional(), NumberRange(min=0, max=100_000_000)],
+                                  description=_l("Optional: a rough idea is enough; the services will study it."))
+    photos = MultipleFileField(_l("Photos (up to 3)"), validators=[Optional()],
+                               description=_l("JPEG, PNG or WebP. Location data is removed from photos."))
+    contact_name = StringField(_l("Your name (optional)"), validators=[Optional(), Length(max=200)])
+    contact = StringField(_l("Email or phone (optional)"), validators=[Optional(), Length(max=254)],
+                          description=_l("Only to contact you about your idea. Never published."))
+    contact_consent = BooleanField(_l("I agree to be contacted about this idea. My contact details are deleted at the end of the process."))
+
+    def validate_contact_consent(self, field):
+        if (self.contact.data or self.contact_name.data) and not field.data:
+            raise ValidationError(_l("Tick the box to leave your contact details, or leave them empty."))
+
+    def validate_photos(self, field):
+        files = [f for f in (field.data or []) if getattr(f, "filename", "")]
+        if len(files) > 3:
+            raise ValidationError(_l("At most 3 photos."))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Your voting code"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("The 10 letters and digits printed on your slip, e.g. ABCDE-23456."),
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+
+
+class EligibilityForm(FlaskForm):
+    """Self-declared eligibility, asked before the ballot."""
+
+    age_ok = BooleanField()
+    resident = BooleanField()
+
+
+class BallotForm(FlaskForm):
+    """The choices come as `p<id>` fields (checkbox, points or rank) read by the view."""
+
+    nonce = HiddenField()

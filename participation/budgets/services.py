@@ -1,0 +1,611 @@
+"""Participatory-budget rules in action: phases, proposals, feasibility, voter codes,
+voting (online and on paper), results. Services flush; the view commits once."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ..core.users import User, utcnow
+from ..extensions import db
+from ..links.models import ALPHABET
+from . import rules
+from .models import (
+    DEFAULT_ACTIONS,
+    PHASE_ORDER,
+    Ballot,
+    BallotChoice,
+    Channel,
+    Feasibility,
+    PaperEntry,
+    PaperToken,
+    Phase,
+    PollingPoint,
+    Process,
+    ProcessPhase,
+    Proposal,
+    VoteMode,
+    VoterCode,
+    VoterCodeBatch,
+    VoteRecord,
+)
+
+CODE_LENGTH = 10  # 31**10 ≈ 8e14: not guessable at any rate a server allows
+
+
+class RuleError(ValueError):
+    """A request that breaks a rule of the process. `code` names it for a translated message."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+# --- keys ---------------------------------------------------------------------------
+
+
+def _key() -> bytes:
+    return (current_app.config.get("BALLOT_KEY") or current_app.config["SECRET_KEY"]).encode()
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    return hmac.new(_key(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch in ALPHABET)
+
+
+def format_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+# --- processes and phases -------------------------------------------------------------
+
+
+def create_process(scope_object, title: str, envelope: int, original_locale: str, **settings) -> Process:
+    scope = scope_object.scope
+    process = Process(
+        contract_id=scope.contract_id,
+        commune_id=scope.commune_id,
+        neighbourhood_id=scope.neighbourhood_id,
+        title=title.strip(),
+        envelope=envelope,
+        original_locale=original_locale,
+        **settings,
+    )
+    for position, phase in enumerate(PHASE_ORDER):
+        actions = DEFAULT_ACTIONS[phase]
+        process.phases.append(
+            ProcessPhase(
+                phase=phase,
+                position=position,
+                allows_submit="submit" in actions,
+                allows_comment="comment" in actions,
+                allows_vote="vote" in actions,
+            )
+        )
+    rules_of(process).check()
+    db.session.add(process)
+    db.session.flush()
+    return process
+
+
+def rules_of(process: Process) -> rules.BallotRules:
+    """The process's ballot rules; settings left over from another method are ignored."""
+    method = rules.Method(process.method.value)
+    fields = {
+        rules.Method.approval: {"min_picks": process.min_picks, "max_picks": process.max_picks},
+        rules.Method.knapsack: {
+            "min_share": Fraction(process.min_share_percent, 100) if process.min_share_percent else None
+        },
+        rules.Method.cumulative: {"points": process.points, "max_points_per_project": process.max_points_per_project},
+        rules.Method.ranked: {"top_k": process.top_k},
+    }[method]
+    return rules.BallotRules(method=method, envelope=process.envelope, **fields)
+
+
+RULE_FIELDS = ("method", "outcome_rule", "envelope", "min_picks", "max_picks", "min_share_percent",
+               "points", "max_points_per_project", "top_k", "vote_mode", "eligibility", "min_age",
+               "residence_required")
+
+
+def update_settings(process: Process, **values) -> None:
+    """Change a process's settings; the voting rules are frozen once the vote has opened."""
+    changing_rules = any(k in RULE_FIELDS and getattr(process, k) != v for k, v in values.items())
+    if changing_rules and process.rules_frozen_at is not None:
+        raise RuleError("rules_frozen")
+    for k, v in values.items():
+        setattr(process, k, v)
+    try:
+        rules_of(process).check()
+    except ValueError as e:
+        raise RuleError("bad_rules", detail=str(e)) from e
+    db.session.flush()
+
+
+def ballot_proposals(process: Process) -> list[Proposal]:
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(
+                Proposal.process_id == process.id,
+                Proposal.feasibility == Feasibility.feasible,
+                Proposal.is_hidden.is_(False),
+                Proposal.merged_into_id.is_(None),
+            )
+            .order_by(Proposal.number)
+        )
+    )
+
+
+def move_phase(process: Process, to: Phase) -> None:
+    """Move to the next or the previous phase. Opening the vote freezes the rules and needs
+    feasible proposals with a cost; leaving it computes the results."""
+    here, there = PHASE_ORDER.index(process.phase), PHASE_ORDER.index(to)
+    if abs(here - there) != 1:
+        raise RuleError("phase_jump")
+    if to == Phase.vote:
+        candidates = ballot_proposals(process)
+        if not candidates:
+            raise RuleError("no_feasible_proposal")
+        if any(p.cost is None for p in candidates):
+            raise RuleError("missing_cost")
+        process.rules_frozen_at = process.rules_frozen_at or utcnow()
+    if process.phase == Phase.vote and to == Phase.results:
+        result = compute_results(process)
+        selected = set(result.selected)
+        for p in process.proposals:
+            p.is_selected = p.id in selected
+    if process.phase == Phase.results and to == Phase.vote:
+        for p in process.proposals:
+            p.is_selected = False
+    process.phase = to
+    db.session.flush()
+
+
+# --- proposals ------------------------------------------------------------------------
+
+
+def submit_proposal(process: Process, *, channel: Channel = Channel.web, entered_by: User | None = None, **fields) -> Proposal:
+    if not process.allows("submit"):
+        raise RuleError("not_open")
+    if fields.get("contact") and not fields.get("contact_consent"):
+        raise RuleError("contact_consent")
+    for _attempt in range(5):
+        number = (db.session.scalar(sa.select(sa.func.max(Proposal.number)).where(Proposal.process_id == process.id)) or 0) + 1
+        proposal = Proposal(process=process, number=number, channel=channel, entered_by_id=entered_by.id if entered_by else None, **fields)
+        try:
+            with db.session.begin_nested():
+                db.session.add(proposal)
+            return proposal
+        except IntegrityError:  # two proposals took the same number at once: draw again
+            continue
+    raise RuleError("busy")
+
+
+def review(proposal: Proposal, feasible: bool, reason: str, revised_cost: int | None) -> None:
+    if proposal.process.rules_frozen_at is not None:
+        raise RuleError("rules_frozen")
+    if not reason.strip():
+        raise RuleError("reason_required")
+    if feasible and revised_cost is None and proposal.estimated_cost is None:
+        raise RuleError("cost_required")
+    proposal.feasibility = Feasibility.feasible if feasible else Feasibility.unfeasible
+    proposal.feasibility_reason = reason.strip()
+    proposal.revised_cost = revised_cost
+    db.session.flush()
+
+
+def moderate(proposal: Proposal, hide: bool, reason: str) -> None:
+    if hide and not reason.strip():
+        raise RuleError("reason_required")
+    if hide and proposal.process.rules_frozen_at is not None and proposal.on_ballot:
+        raise RuleError("rules_frozen")
+    proposal.is_hidden = hide
+    proposal.hidden_reason = reason.strip() if hide else ""
+    db.session.flush()
+
+
+def merge(proposal: Proposal, into: Proposal) -> None:
+    """A near-duplicate is merged into another: it leaves the ballot and points to it."""
+    if proposal.id == into.id or into.process_id != proposal.process_id or into.merged_into_id is not None:
+        raise RuleError("bad_merge")
+    if proposal.process.rules_frozen_at is not None:
+        raise RuleError("rules_frozen")
+    proposal.merged_into_id = into.id
+    for other in db.session.scalars(sa.select(Proposal).where(Proposal.merged_into_id == proposal.id)):
+        other.merged_into_id = into.id
+    db.session.flush()
+
+
+# --- voter codes ----------------------------------------------------------------------
+
+
+def generate_codes(process: Process, size: int, neighbourhood, created_by: User) -> list[str]:
+    """Draw `size` codes; return them in clear (only now: the database keeps a keyed hash)."""
+    if not 1 <= size <= 2000:
+        raise RuleError("batch_size", max=2000)
+    batch = VoterCodeBatch(process_id=process.id, neighbourhood_id=neighbourhood.id if neighbourhood else None,
+                           size=size, created_by_id=created_by.id)
+    db.session.add(batch)
+    db.session.flush()
+    codes = []
+    while len(codes) < size:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        codes.append(code)
+    db.session.execute(
+        sa.insert(VoterCode),
+        [{"process_id": process.id, "batch_id": batch.id, "code_hash": keyed_hash("code", c)} for c in codes],
+    )
+    return codes
+
+
+def find_code(process: Process, code: str) -> VoterCode | None:
+    return db.session.scalar(
+        sa.select(VoterCode).where(VoterCode.process_id == process.id, VoterCode.code_hash == keyed_hash("code", normalise_code(code)))
+    )
+
+
+# --- voting ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    receipt: str
+    #: True when this exact submission had already been recorded (a retry).
+    already_recorded: bool
+    #: True when an earlier ballot of the same voter was replaced.
+    replaced: bool
+
+
+def _new_receipt() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+def check_choices(process: Process, choices: dict[int, int]) -> list:
+    costs = {p.id: p.cost for p in ballot_proposals(process)}
+    return rules.validate_ballot(rules_of(process), costs, choices)
+
+
+def cast_vote(
+    process: Process,
+    *,
+    voter: str,
+    choices: dict[int, int],
+    nonce: str,
+    channel: Channel = Channel.web,
+    neighbourhood_id: int | None = None,
+) -> VoteReceipt:
+    """Record a ballot for `voter` ("code:<CODE>" or "browser:<token>", its secret in clear).
+
+    One transaction: the who-voted row (unique per voter, enforced by the database), then the
+    ballot, found again for a change only through the voter's secret. The same form sent twice
+    (same nonce) returns the first receipt; a new form from the same voter replaces the ballot.
+    """
+    if process.phase != Phase.vote or not process.allows("vote"):
+        raise RuleError("vote_closed")
+    kind, _, secret = voter.partition(":")
+    if kind == "code":
+        code = find_code(process, secret)
+        if code is None:
+            raise RuleError("unknown_code")
+        voter_key = f"code:{code.id}"
+        neighbourhood_id = code.batch.neighbourhood_id
+    elif kind == "browser" and process.vote_mode == VoteMode.open:
+        voter_key = f"browser:{keyed_hash('browser', secret)[:40]}"
+    else:
+        raise RuleError("unknown_code")
+    nonce_hash = keyed_hash("nonce", nonce)
+    again = db.session.scalar(sa.select(Ballot).where(Ballot.nonce_hash == nonce_hash))
+    if again is not None:
+        return VoteReceipt(again.receipt, already_recorded=True, replaced=False)
+    violations = check_choices(process, choices)
+    if violations:
+        raise RuleError("invalid_ballot", violations=violations)
+
+    locator = keyed_hash("ballot", voter)
+    record = db.session.scalar(
+        sa.select(VoteRecord).where(VoteRecord.process_id == process.id, VoteRecord.voter_key == voter_key)
+    )
+    if record is not None and record.channel == Channel.paper:
+        raise RuleError("voted_on_paper")
+    replaced = False
+    try:
+        with db.session.begin_nested():
+            if record is None:
+                db.session.add(VoteRecord(process_id=process.id, voter_key=voter_key, channel=channel,
+                                          neighbourhood_id=neighbourhood_id))
+                db.session.flush()
+            replaced = bool(
+                db.session.execute(
+                    sa.delete(Ballot).where(Ballot.process_id == process.id, Ballot.locator == locator)
+                ).rowcount
+            )
+            ballot = Ballot(process_id=process.id, locator=locator, nonce_hash=nonce_hash,
+                            receipt=_new_receipt(), channel=channel)
+            ballot.choices = [BallotChoice(proposal_id=pid, value=v) for pid, v in sorted(choices.items())]
+            db.session.add(ballot)
+            db.session.flush()
+    except IntegrityError:
+        # A parallel submission of the same voter (or form) won the race: report what it recorded.
+        db.session.rollback()
+        again = db.session.scalar(sa.select(Ballot).where(Ballot.nonce_hash == nonce_hash))
+        if again is not None:
+            return VoteReceipt(again.receipt, already_recorded=True, replaced=False)
+        raise RuleError("busy")
+    return VoteReceipt(ballot.receipt, already_recorded=False, replaced=replaced)
+
+
+def has_voted(process: Process, voter: str) -> bool:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(Ballot.process_id == process.id, Ballot.locator == keyed_hash("ballot", voter))
+    ) > 0
+
+
+# --- paper ballots --------------------------------------------------------------------
+
+
+def add_polling_point(process: Process, name: str, neighbourhood, tokens: int) -> PollingPoint:
+    point = PollingPoint(process_id=process.id, name=name.strip(), neighbourhood_id=neighbourhood.id if neighbourhood else None)
+    db.session.add(point)
+    db.session.flush()
+    for _ in range(tokens):
+        db.session.add(PaperToken(process_id=process.id, polling_point_id=point.id,
+                                  token="".join(secrets.choice(ALPHABET) for _ in range(8))))
+    db.session.flush()
+    return point
+
+
+def hand_out_paper_ballot(process: Process, code: str, point: PollingPoint) -> None:
+    """A voter shows their code slip at a polling point: the code is spent on the paper
+    channel (so it cannot vote online too), with no link to the ballot they will fill in."""
+    if process.phase != Phase.vote:
+        raise RuleError("vote_closed")
+    voter_code = find_code(process, code)
+    if voter_code is None:
+        raise RuleError("unknown_code")
+    voter_key = f"code:{voter_code.id}"
+    if db.session.scalar(sa.select(VoteRecord.id).where(VoteRecord.process_id == process.id, VoteRecord.voter_key == voter_key)):
+        raise RuleError("already_voted")
+    try:
+        with db.session.begin_nested():
+            db.session.add(VoteRecord(process_id=process.id, voter_key=voter_key, channel=Channel.paper,
+                                      neighbourhood_id=voter_code.batch.neighbourhood_id))
+    except IntegrityError:
+        raise RuleError("already_voted")
+
+
+def canonical(choices: dict[int, int] | None) -> str:
+    return "invalid" if choices is None else json.dumps({str(k): v for k, v in sorted(choices.items())}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class KeyingResult:
+    #: "first" (waiting for a second official), "counted", "mismatch", or "invalid" (counted as invalid).
+    state: str
+
+
+def key_paper_ballot(process: Process, token: str, official: User, choices: dict[int, int] | None) -> KeyingResult:
+    """One official keys one paper ballot. It counts once two different officials keyed the
+    same content; a ballot that breaks the rules is recorded as invalid, never dropped."""
+    if process.phase not in (Phase.vote, Phase.results) or process.rules_frozen_at is None:
+        raise RuleError("vote_closed")
+    paper = db.session.scalar(sa.select(PaperToken).where(PaperToken.process_id == process.id, PaperToken.token == token.strip().upper()))
+    if paper is None:
+        raise RuleError("unknown_token")
+    if choices is not None and check_choices(process, choices):
+        choices = None  # breaks the rules: an invalid ballot
+    content = canonical(choices)
+    existing = {e.official_id: e for e in db.session.scalars(sa.select(PaperEntry).where(PaperEntry.token_id == paper.id))}
+    if official.id in existing:
+        raise RuleError("already_keyed")
+    db.session.add(PaperEntry(token_id=paper.id, official_id=official.id, content=content))
+    db.session.flush()
+    others = [e for uid, e in existing.items()]
+    if not others:
+        return KeyingResult("first")
+    if any(e.content == content for e in others):
+        locator = keyed_hash("ballot", f"paper:{paper.id}")
+        if db.session.scalar(sa.select(Ballot.id).where(Ballot.process_id == process.id, Ballot.locator == locator)) is None:
+            ballot = Ballot(process_id=process.id, locator=locator, receipt=_new_receipt(), channel=Channel.paper,
+                            is_valid=choices is not None)
+            ballot.choices = [BallotChoice(proposal_id=pid, value=v) for pid, v in sorted((choices or {}).items())]
+            db.session.add(ballot)
+            db.session.flush()
+        return KeyingResult("counted" if choices is not None else "invalid")
+    return KeyingResult("mismatch")
+
+
+def paper_mismatches(process: Process) -> list[PaperToken]:
+    """Tokens keyed by two or more officials who disagree, and not yet agreed by a third."""
+    tokens = db.session.scalars(
+        sa.select(PaperToken)
+        .join(PaperEntry, PaperEntry.token_id == PaperToken.id)
+        .where(PaperToken.process_id == process.id)
+        .group_by(PaperToken.id)
+        .having(sa.func.count(sa.distinct(PaperEntry.content)) > 1)
+    ).all()
+    counted = {
+        l for (l,) in db.session.execute(sa.select(Ballot.locator).where(Ballot.process_id == process.id, Ballot.channel == Channel.paper))
+    }
+    return [t for t in tokens if keyed_hash("ballot", f"paper:{t.id}") not in counted]
+
+
+def reconciliation(process: Process) -> list[dict]:
+    """Per polling point: ballots printed, handed out (codes spent on paper), keyed, counted, valid."""
+    rows = []
+    for point in db.session.scalars(sa.select(PollingPoint).where(PollingPoint.process_id == process.id).order_by(PollingPoint.name)):
+        token_ids = [t.id for t in point.tokens]
+        keyed = db.session.scalar(sa.select(sa.func.count(sa.distinct(PaperEntry.token_id))).where(PaperEntry.token_id.in_(token_ids))) if token_ids else 0
+        locators = {keyed_hash("ballot", f"paper:{tid}"): tid for tid in token_ids}
+        ballots = db.session.execute(
+            sa.select(Ballot.locator, Ballot.is_valid).where(Ballot.process_id == process.id, Ballot.locator.in_(list(locators)))
+        ).all() if locators else []
+        rows.append({
+            "point": point,
+            "printed": len(token_ids),
+            "keyed": keyed,
+            "counted": len(ballots),
+            "valid": sum(1 for _l, v in ballots if v),
+        })
+    return rows
+
+
+# --- results -------------------------------------------------------------------------
+
+
+def ballots_for_tally(process: Process) -> list[dict[int, int]]:
+    rows = db.session.execute(
+        sa.select(BallotChoice.ballot_id, BallotChoice.proposal_id, BallotChoice.value)
+        .join(Ballot, Ballot.id == BallotChoice.ballot_id)
+        .where(Ballot.process_id == process.id, Ballot.is_valid.is_(True))
+        .order_by(BallotChoice.ballot_id)
+    )
+    ballots: dict[str, dict[int, int]] = {}
+    for ballot_id, proposal_id, value in rows:
+        ballots.setdefault(ballot_id, {})[proposal_id] = value
+    return list(ballots.values())
+
+
+def compute_results(process: Process):
+    projects = {p.id: p.cost for p in ballot_proposals(process)}
+    ballots = [{k: v for k, v in b.items() if k in projects} for b in ballots_for_tally(process)]
+    return rules.tally(projects, ballots, rules_of(process), rules.Outcome(process.outcome_rule.value))
+
+
+def votes_by_channel(process: Process) -> dict[int, dict[Channel, int]]:
+    rows = db.session.execute(
+        sa.select(BallotChoice.proposal_id, Ballot.channel, sa.func.count())
+        .join(Ballot, Ballot.id == BallotChoice.ballot_id)
+        .where(Ballot.process_id == process.id, Ballot.is_valid.is_(True))
+        .group_by(BallotChoice.proposal_id, Ballot.channel)
+    )
+    out: dict[int, dict[Channel, int]] = {}
+    for pid, channel, n in rows:
+        out.setdefault(pid, {})[channel] = n
+    return out
+
+
+def turnout_by_neighbourhood(process: Process) -> list[tuple]:
+    return db.session.execute(
+        sa.select(VoteRecord.neighbourhood_id, VoteRecord.channel, sa.func.count())
+        .where(VoteRecord.process_id == process.id)
+        .group_by(VoteRecord.neighbourhood_id, VoteRecord.channel)
+    ).all()
+
+
+def find_code_anywhere(code: str) -> VoterCode | None:
+    """A slip's QR names only the code: find which process it belongs to."""
+    return db.session.scalar(sa.select(VoterCode).where(VoterCode.code_hash == keyed_hash("code", normalise_code(code))))
+
+
+def summary(process: Process, costs: dict[int, int], choices: dict[int, int]):
+    return rules.ballot_summary(rules_of(process), costs, choices)
+
+
+# --- photos ---------------------------------------------------------------------------
+
+
+class PhotoRejected(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def process_photos(files) -> list:
+    """Check and re-encode uploaded photos (EXIF stripped) before anything is written."""
+    from ..core.photos import PhotoError, process_photo
+
+    out = []
+    for f in files or []:
+        if not getattr(f, "filename", ""):
+            continue
+        try:
+            out.append(process_photo(f, max_bytes=current_app.config["MAX_PHOTO_BYTES"]))
+        except PhotoError as e:
+            raise PhotoRejected(e.message) from e
+    return out
+
+
+def attach_photos(proposal: Proposal, photos: list) -> None:
+    from ..core.photos import PhotoStore
+    from .models import ProposalPhoto
+
+    store = PhotoStore(current_app.config["UPLOAD_DIR"])
+    for position, photo in enumerate(photos):
+        store.save(photo)
+        proposal.photos.append(ProposalPhoto(sha256=photo.sha256, width=photo.width, height=photo.height, position=position))
+    db.session.flush()
+
+
+# --- published results ----------------------------------------------------------------
+
+
+def results_table(process: Process) -> dict:
+    result = compute_results(process)
+    by_channel = votes_by_channel(process)
+    proposals = {p.id: p for p in ballot_proposals(process)}
+    selected = list(result.selected)
+    rows = []
+    for pid, proposal in proposals.items():
+        channels = by_channel.get(pid, {})
+        rows.append({
+            "proposal": proposal,
+            "cost": proposal.cost,
+            "web": channels.get(Channel.web, 0),
+            "assisted": channels.get(Channel.assisted, 0),
+            "paper": channels.get(Channel.paper, 0),
+            "votes": result.votes.get(pid, 0),
+            "score": result.scores.get(pid, 0),
+            "selected": pid in selected,
+            "rank": selected.index(pid) + 1 if pid in selected else None,
+        })
+    rows.sort(key=lambda r: (-r["score"], r["proposal"].number))
+    turnout: dict = {}
+    for neighbourhood_id, channel, n in turnout_by_neighbourhood(process):
+        turnout.setdefault(neighbourhood_id, {})[channel] = n
+    from ..core.territories import Neighbourhood
+
+    names = {n.id: n.name for n in db.session.scalars(sa.select(Neighbourhood).where(Neighbourhood.id.in_([k for k in turnout if k])))}
+    max_votes = max((r["votes"] for r in rows), default=0)
+    return {
+        "rows": rows,
+        "spent": result.total_cost,
+        "envelope": process.envelope,
+        "ballots": db.session.scalar(sa.select(sa.func.count()).where(Ballot.process_id == process.id, Ballot.is_valid.is_(True))),
+        "invalid": db.session.scalar(sa.select(sa.func.count()).where(Ballot.process_id == process.id, Ballot.is_valid.is_(False))),
+        "turnout": [
+            {"name": names.get(nid, ""), "web": ch.get(Channel.web, 0), "assisted": ch.get(Channel.assisted, 0),
+             "paper": ch.get(Channel.paper, 0), "total": sum(ch.values())}
+            for nid, ch in sorted(turnout.items(), key=lambda kv: names.get(kv[0], ""))
+        ],
+        "max_votes": max_votes,
+    }
+
+
+def published_ballots(process: Process) -> list[dict]:
+    """Every ballot as (receipt, channel, validity, choices by proposal number), in receipt order."""
+    numbers = dict(db.session.execute(sa.select(Proposal.id, Proposal.number).where(Proposal.process_id == process.id)).all())
+    rows = db.session.execute(
+        sa.select(Ballot.receipt, Ballot.channel, Ballot.is_valid, BallotChoice.proposal_id, BallotChoice.value)
+        .outerjoin(BallotChoice, BallotChoice.ballot_id == Ballot.id)
+        .where(Ballot.process_id == process.id)
+        .order_by(Ballot.receipt)
+    )
+    out: dict[str, dict] = {}
+    for receipt, channel, valid, pid, value in rows:
+        entry = out.setdefault(receipt, {"receipt": receipt, "channel": channel, "valid": valid, "choices": []})
+        if pid is not None:
+            entry["choices"].append((numbers[pid], value))
+    for entry in out.values():
+        entry["choices"].sort()
+    return list(out.values())

@@ -1,0 +1,336 @@
+"""Public pages of a participatory budget: the process, proposals, the vote, the results."""
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from ..core import permissions as perm
+from ..core.content_i18n import preload
+from ..core.htmx import render
+from ..core.i18n import current_locale
+from ..core.permissions import public
+from ..core.territories import Commune, Neighbourhood, top_categories
+from ..extensions import db, limiter
+from ..core.demo import register_loader as register_demo_loader
+from ..links.services import register_targets
+from . import demo, labels, messages, services
+from .links import public_targets
+from .forms import BallotForm, CodeForm, EligibilityForm, ProposalForm
+from .models import Channel, Eligibility, Phase, Process, Proposal, VoteMode, VotingMethod
+
+bp = Blueprint("budgets", __name__)
+bp.record_once(labels.register)
+register_demo_loader(demo.load, demo.notes)
+register_targets(public_targets)
+
+SESSION_VOTERS = "budget_voters"
+BROWSER_COOKIE = "bv"
+
+
+def process_or_404(process_id: int) -> Process:
+    return db.get_or_404(Process, process_id)
+
+
+def proposal_or_404(process: Process, number: int) -> Proposal:
+    proposal = db.session.scalar(sa.select(Proposal).where(Proposal.process_id == process.id, Proposal.number == number))
+    if proposal is None:
+        abort(404)
+    return proposal
+
+
+def scope_neighbourhoods(process: Process) -> list[Neighbourhood]:
+    query = sa.select(Neighbourhood).join(Commune).where(Commune.contract_id == process.contract_id)
+    if process.commune_id:
+        query = query.where(Neighbourhood.commune_id == process.commune_id)
+    if process.neighbourhood_id:
+        query = query.where(Neighbourhood.id == process.neighbourhood_id)
+    return list(db.session.scalars(query.order_by(Neighbourhood.name)))
+
+
+@bp.get("/b/<int:process_id>")
+@public
+def process(process_id):
+    process = process_or_404(process_id)
+    query = sa.select(Proposal).where(Proposal.process_id == process.id, Proposal.merged_into_id.is_(None))
+    category = request.args.get("category", type=int)
+    status = request.args.get("status", "")
+    if category:
+        query = query.where(Proposal.category_id == category)
+    if status in ("pending", "feasible", "unfeasible"):
+        query = query.where(Proposal.feasibility == status)
+    if status == "selected":
+        query = query.where(Proposal.is_selected.is_(True))
+    proposals = list(db.session.scalars(query.order_by(Proposal.number)))
+    preload([process, *proposals], current_locale())
+    categories = [c for top in top_categories(process.contract) for c in (top, *top.children)]
+    preload(categories, current_locale())
+    return render(
+        "budgets/process.html",
+        fragment="budgets/_proposal_list.html",
+        process=process,
+        proposals=proposals,
+        categories=categories,
+        category=category,
+        status_filter=status,
+        Phase=Phase,
+    )
+
+
+def _proposal_choices(form: ProposalForm, process: Process) -> None:
+    categories = [c for top in top_categories(process.contract) for c in (top, *top.children)]
+    preload(categories, current_locale())
+    from ..core.templating import tr
+
+    form.category.choices = [SelectChoice("", _("(no theme)"))] + [
+        SelectChoice(str(c.id), f"{c.code} {tr(c, 'name')}") for c in categories
+    ]
+    hoods = scope_neighbourhoods(process)
+    form.neighbourhood.choices = [SelectChoice("", _("(not sure)"))] + [SelectChoice(str(n.id), n.name) for n in hoods]
+
+
+@bp.route("/b/<int:process_id>/propose", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+@public
+def propose(process_id):
+    process = process_or_404(process_id)
+    if not process.allows("submit"):
+        return render("budgets/closed.html", process=process, status=409)
+    form = ProposalForm()
+    _proposal_choices(form, process)
+    assisted = current_user.is_authenticated and perm.has_role(current_user, perm.FIELD_ROLES, process)
+    if form.validate_on_submit():
+        try:
+            photos = services.process_photos(form.photos.data)
+        except services.PhotoRejected as e:
+            form.photos.errors.append(e.message)
+        else:
+            valid_ids = {c.value for c in form.neighbourhood.choices}
+            proposal = services.submit_proposal(
+                process,
+                channel=Channel.assisted if assisted else Channel.web,
+                entered_by=current_user if assisted else None,
+                title=form.title.data.strip(),
+                description=form.description.data.strip(),
+                category_id=int(form.category.data) if form.category.data else None,
+                neighbourhood_id=int(form.neighbourhood.data) if form.neighbourhood.data in valid_ids and form.neighbourhood.data else None,
+                address=(form.address.data or "").strip(),
+                latitude=float(form.latitude.data) if form.latitude.data is not None else None,
+                longitude=float(form.longitude.data) if form.longitude.data is not None else None,
+                estimated_cost=form.estimated_cost.data,
+                contact_name=(form.contact_name.data or "").strip() if form.contact_consent.data else "",
+                contact=(form.contact.data or "").strip() if form.contact_consent.data else "",
+                contact_consent=bool(form.contact_consent.data),
+                original_locale=current_locale(),
+            )
+            services.attach_photos(proposal, photos)
+            db.session.commit()
+            flash(_("Thank you! Your idea is published as number %(number)s.", number=proposal.number), "success")
+            return redirect(url_for("budgets.proposal", process_id=process.id, number=proposal.number))
+    return render("budgets/propose.html", process=process, form=form, assisted=assisted,
+                  status=422 if form.errors else 200)
+
+
+@bp.get("/b/<int:process_id>/p/<int:number>")
+@public
+def proposal(process_id, number):
+    process = process_or_404(process_id)
+    item = proposal_or_404(process, number)
+    preload([process, item], current_locale())
+    return render("budgets/proposal.html", process=process, proposal=item, Phase=Phase)
+
+
+# --- voting ---------------------------------------------------------------------------
+
+
+def _voter(process: Process) -> str | None:
+    if process.vote_mode == VoteMode.open:
+        token = request.cookies.get(BROWSER_COOKIE)
+        return f"browser:{token}" if token else None
+    code = session.get(SESSION_VOTERS, {}).get(str(process.id))
+    return f"code:{code}" if code else None
+
+
+def _remember_code(process: Process, code: str) -> None:
+    voters = dict(session.get(SESSION_VOTERS, {}))
+    voters[str(process.id)] = code
+    session[SESSION_VOTERS] = voters
+
+
+def parse_choices(process: Process, proposals: list[Proposal], form) -> tuple[dict[int, int], bool]:
+    """Read `p<id>` fields. Returns (choices, well_formed)."""
+    choices: dict[int, int] = {}
+    ok = True
+    for p in proposals:
+        raw = (form.get(f"p{p.id}") or "").strip()
+        if not raw or raw == "0":
+            continue
+        if not raw.isdigit() or len(raw) > 4:
+            ok = False
+            continue
+        value = int(raw)
+        if process.method in (VotingMethod.approval, VotingMethod.knapsack):
+            value = 1
+        choices[p.id] = value
+    return choices, ok
+
+
+def _ballot_context(process: Process, proposals: list[Proposal], choices: dict[int, int]):
+    costs = {p.id: p.cost for p in proposals}
+    return {
+        "summary": services.summary(process, costs, choices),
+        "violations": messages.violations(services.check_choices(process, choices)) if choices else [],
+    }
+
+
+@bp.get("/v/<code>")
+@limiter.limit("30 per minute", deduct_when=lambda r: r.status_code == 404)
+@public
+def slip(code):
+    """The QR on a voting slip: remember the code in this browser, open the ballot."""
+    voter_code = services.find_code_anywhere(code)
+    if voter_code is None:
+        abort(404)
+    process = db.session.get(Process, voter_code.process_id)
+    _remember_code(process, services.normalise_code(code))
+    lang = request.args.get("lang")
+    return redirect(url_for("budgets.vote", process_id=process.id, lang=lang) if lang else url_for("budgets.vote", process_id=process.id))
+
+
+@bp.route("/b/<int:process_id>/code", methods=["POST"])
+@limiter.limit("20 per minute", deduct_when=lambda r: r.status_code == 422)
+@public
+def enter_code(process_id):
+    process = process_or_404(process_id)
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = services.normalise_code(form.code.data)
+        if services.find_code(process, code) is not None:
+            _remember_code(process, code)
+            return redirect(url_for("budgets.vote", process_id=process.id))
+        form.code.errors.append(_("This code is not valid for this vote. Check the letters and digits on your slip."))
+    return render("budgets/code.html", process=process, form=form, status=422)
+
+
+@bp.route("/b/<int:process_id>/vote", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+@public
+def vote(process_id):
+    process = process_or_404(process_id)
+    if process.phase != Phase.vote:
+        return render("budgets/closed.html", process=process, status=409)
+    voter = _voter(process)
+    new_browser_token = None
+    if voter is None:
+        if process.vote_mode == VoteMode.codes:
+            return render("budgets/code.html", process=process, form=CodeForm())
+        new_browser_token = secrets.token_urlsafe(24)
+        voter = f"browser:{new_browser_token}"
+    proposals = services.ballot_proposals(process)
+    preload([process, *proposals], current_locale())
+    form = BallotForm()
+    eligibility = EligibilityForm(prefix="e")
+    choices: dict[int, int] = {}
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        choices, well_formed = parse_choices(process, proposals, request.form)
+        if not form.validate_on_submit():
+            errors.append(_("Your form expired. Check your choices and send again."))
+        elif not well_formed:
+            errors.append(_("Some numbers could not be read. Use whole numbers only."))
+        elif process.eligibility == Eligibility.self_declared and not (eligibility.age_ok.data and (eligibility.resident.data or not process.residence_required)):
+            errors.append(_("Please confirm that you may vote (age and residence)."))
+        else:
+            try:
+                receipt = services.cast_vote(process, voter=voter, choices=choices, nonce=form.nonce.data or "",
+                                             channel=Channel.web)
+            except services.RuleError as e:
+                db.session.rollback()
+                errors.extend(messages.rule_error(e))
+            else:
+                db.session.commit()
+                session["budget_receipt"] = {"process": process.id, "receipt": receipt.receipt,
+                                             "again": receipt.already_recorded, "replaced": receipt.replaced}
+                response = redirect(url_for("budgets.voted", process_id=process.id))
+                if new_browser_token:
+                    response.set_cookie(BROWSER_COOKIE, new_browser_token, max_age=60 * 60 * 24 * 365, httponly=True,
+                                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+                return response
+        status = 422
+    form.nonce.data = secrets.token_urlsafe(18)
+    already = services.has_voted(process, voter)
+    response = render(
+        "budgets/vote.html",
+        fragment=None,
+        process=process,
+        proposals=proposals,
+        form=form,
+        eligibility=eligibility,
+        choices=choices,
+        errors=errors,
+        already=already,
+        VotingMethod=VotingMethod,
+        Eligibility=Eligibility,
+        status=status,
+        **_ballot_context(process, proposals, choices),
+    )
+    return response
+
+
+@bp.post("/b/<int:process_id>/vote/check")
+@public
+def vote_check(process_id):
+    """htmx: the running total and what is still allowed, as the voter ticks."""
+    process = process_or_404(process_id)
+    if process.phase != Phase.vote:
+        abort(409)
+    proposals = services.ballot_proposals(process)
+    choices, _well_formed = parse_choices(process, proposals, request.form)
+    return render("budgets/_ballot_summary.html", process=process, VotingMethod=VotingMethod,
+                  **_ballot_context(process, proposals, choices))
+
+
+@bp.get("/b/<int:process_id>/voted")
+@public
+def voted(process_id):
+    process = process_or_404(process_id)
+    info = session.get("budget_receipt")
+    if not info or info.get("process") != process.id:
+        return redirect(url_for("budgets.vote", process_id=process.id))
+    return render("budgets/voted.html", process=process, info=info)
+
+
+# --- results ------------------------------------------------------------------------
+
+
+def _results_visible(process: Process) -> bool:
+    return process.phase in (Phase.results, Phase.implementation, Phase.closed)
+
+
+@bp.get("/b/<int:process_id>/results")
+@public
+def results(process_id):
+    process = process_or_404(process_id)
+    if not _results_visible(process):
+        return render("budgets/closed.html", process=process, status=409)
+    data = services.results_table(process)
+    preload([process, *[row["proposal"] for row in data["rows"]]], current_locale())
+    return render("budgets/results.html", process=process, data=data)
+
+
+@bp.get("/b/<int:process_id>/ballots")
+@public
+def ballots(process_id):
+    """The anonymised ballots, so that each voter can find their receipt."""
+    process = process_or_404(process_id)
+    if not _results_visible(process):
+        return render("budgets/closed.html", process=process, status=409)
+    receipt = (request.args.get("receipt") or "").strip().upper()[:16]
+    listing = services.published_ballots(process)
+    found = next((b for b in listing if b["receipt"] == receipt), None) if receipt else None
+    return render("budgets/ballots.html", process=process, listing=listing, receipt=receipt, found=found)
