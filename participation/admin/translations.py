@@ -9,6 +9,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ..core import permissions as perm
+from ..budgets.models import Process, Proposal
 from ..core.territories import Category
 from ..links.models import ShortLink
 
@@ -30,6 +31,18 @@ TRANSLATABLE = {
         lambda user, obj: perm.can_edit_referentiel(user, obj.contract),
         lambda obj: url_for("admin.referentiel", contract_id=obj.contract_id),
         {"name": 300},
+    ),
+    "budget_processes": TranslatableSpec(
+        Process,
+        lambda user, obj: perm.has_role(user, perm.PROCESS_MANAGERS, obj),
+        lambda obj: url_for("budgets.process", process_id=obj.id),
+        {"title": 200},
+    ),
+    "budget_proposals": TranslatableSpec(
+        Proposal,
+        lambda user, obj: perm.has_role(user, perm.PROCESS_MANAGERS, obj.process),
+        lambda obj: url_for("budgets.proposal", process_id=obj.process_id, number=obj.number),
+        {"title": 200},
     ),
     "short_links": TranslatableSpec(
         ShortLink,

@@ -459,75 +459,109 @@ def _equal_shares(
 ) -> list[int]:
     """Method of Equal Shares, exact; returns the projects bought, in order.
 
-    Voters with the same money left are interchangeable, so instead of one budget per
-    voter we keep *money classes*: ``money[c]`` is the budget of every ballot group in
-    class c, and each project keeps ``(class, utility) → number of supporters``. Finding
-    a project's price then walks a few hundred classes instead of thousands of voters,
-    and only the supporters of the project just bought change class.
+    Two devices keep it fast without giving up exactness:
+
+    * money is counted in integer *units* of 1/scale euro. Each purchase divides
+      supporters' money by some integer, so before charging we multiply every budget
+      (and the scale) by just enough to keep them whole: integer sums and comparisons
+      instead of Fraction arithmetic in the inner loops;
+    * voters with the same money left are interchangeable, so budgets live in *money
+      classes*, and each project keeps ``class * span + utility → supporters``. Pricing
+      a project walks its classes, not its voters, and only the supporters of the
+      project just bought change class.
     """
     if n_ballots == 0:
         return []
-    # Per group: [(project, utility)], and its multiplicity.
-    utilities: list[list[tuple[int, int]]] = []
+    # Per group: {project: utility}, and its multiplicity.
+    utilities: list[dict[int, int]] = []
     mult: list[int] = []
+    span = 1
     for items, m in groups:
-        utilities.append([(p, s * projects[p] if cost_utilities else s) for p, s in items])
+        row = {p: (s * projects[p] if cost_utilities else s) for p, s in items}
+        utilities.append(row)
         mult.append(m)
+        span = max(span, max(row.values(), default=0) + 1)
 
-    money: list[Fraction] = [Fraction(envelope, n_ballots)]
-    class_of_money: dict[Fraction, int] = {money[0]: 0}
+    scale = n_ballots  # one unit = 1/scale euro, so each ballot starts with `envelope` units
+    money: list[int] = [envelope]
+    class_of_money: dict[int, int] = {envelope: 0}
     class_of = [0] * len(groups)
-    # project → {(class, utility): supporters}; project → supporting group indices
-    support: dict[int, dict[tuple[int, int], int]] = {}
-    members: dict[int, list[int]] = {}
-    for g, items in enumerate(utilities):
-        for p, u in items:
+    support: dict[int, dict[int, int]] = {}  # project → {class * span + utility: supporters}
+    members: dict[int, list[int]] = {}  # project → supporting groups
+    for g, row in enumerate(utilities):
+        for p, u in row.items():
             entries = support.setdefault(p, {})
-            entries[(0, u)] = entries.get((0, u), 0) + mult[g]
+            entries[u] = entries.get(u, 0) + mult[g]
             members.setdefault(p, []).append(g)
 
-    # Lower bound of each project's price factor rho: budgets only shrink, so a price
-    # computed in an earlier round never overestimates; projects are examined by this
-    # bound and the scan stops once the bound exceeds the best exact price found.
+    # A lower bound of each project's price factor rho, in euros per utility: budgets
+    # only shrink, so a price computed in an earlier round never overestimates. Projects
+    # are examined by this bound and the scan stops once it exceeds the best price found.
+    # (Every supporter is still in class 0, so each key is just the utility.)
     bound: dict[int, Fraction] = {
-        p: Fraction(projects[p], sum(u * n for (_, u), n in entries.items())) for p, entries in support.items()
+        p: Fraction(projects[p], sum(u * n for u, n in entries.items())) for p, entries in support.items()
     }
     remaining = set(bound)
     bought: list[int] = []
     while remaining:
         best: int | None = None
         best_rho: Fraction | None = None
+        best_units: tuple[int, int] = (0, 1)
         for p in sorted(remaining, key=lambda q: (bound[q], projects[q], q)):
             if best_rho is not None and bound[p] > best_rho:
                 break
-            rho = _price_factor(projects[p], support[p], money)
-            if rho is None:
+            price = _price_factor(projects[p] * scale, support[p], money, span, cost_utilities)
+            if price is None:
                 remaining.discard(p)
                 continue
-            bound[p] = rho
+            rho = bound[p] = Fraction(price[0], price[1] * scale)
             if best_rho is None or (rho, projects[p], p) < (best_rho, projects[best], best):
-                best, best_rho = p, rho
+                best, best_rho, best_units = p, rho, price
         if best is None:
             break
         bought.append(best)
         remaining.discard(best)
-        _pay(best, best_rho, members[best], utilities, mult, class_of, money, class_of_money, support, remaining)
+        # rho = need/weight units per utility: rescale so that every payment u*rho is whole.
+        need, weight = best_units
+        common = math.gcd(need, weight)
+        need, factor = need // common, weight // common
+        if factor > 1:
+            scale *= factor
+            money = [m * factor for m in money]
+            class_of_money = {m: c for c, m in enumerate(money)}
+        _pay(best, need, members[best], utilities, mult, class_of, money, class_of_money, support, remaining, span)
     return bought
 
 
-def _price_factor(cost: int, entries: dict[tuple[int, int], int], money: list[Fraction]) -> Fraction | None:
-    """Smallest rho with sum(min(budget, rho * u)) == cost over supporters; None if unaffordable."""
-    rows = [(money[c], u, n) for (c, u), n in entries.items() if money[c]]
-    if sum(b * n for b, _, n in rows) < cost:
+def _price_factor(
+    cost: int, entries: dict[int, int], money: list[int], span: int, uniform: bool
+) -> tuple[int, int] | None:
+    """rho = need/weight (units per utility), the smallest with sum(min(b, rho*u)) == cost.
+
+    None when the supporters together hold less than ``cost`` units.
+    """
+    rows = []
+    total = weight = 0
+    for key, n in entries.items():
+        c, u = divmod(key, span)
+        b = money[c]
+        if b:
+            rows.append((b, u, n))
+            total += b * n
+            weight += u * n
+    if total < cost:
         return None
-    # Poorest first (relative to utility): each either pays rho*u or is emptied.
-    rows.sort(key=lambda r: r[0] / r[1])
-    paid = Fraction(0)
-    weight = sum(u * n for _, u, n in rows)
+    # Poorest first relative to utility: each supporter either pays rho*u or is emptied.
+    if uniform:
+        rows.sort()  # every supporter's utility is the project's cost: order by money
+    else:
+        lcm = math.lcm(*{u for _, u, _ in rows})
+        rows.sort(key=lambda r: r[0] * (lcm // r[1]))
+    paid = 0
     for b, u, n in rows:
-        rho = (cost - paid) / weight
-        if rho * u <= b:
-            return rho
+        need = cost - paid
+        if need * u <= b * weight:
+            return need, weight
         paid += b * n
         weight -= u * n
     raise AssertionError("affordable project without a price")  # pragma: no cover
@@ -535,49 +569,45 @@ def _price_factor(cost: int, entries: dict[tuple[int, int], int], money: list[Fr
 
 def _pay(
     bought: int,
-    rho: Fraction,
+    need: int,
     supporters: list[int],
-    utilities: list[list[tuple[int, int]]],
+    utilities: list[dict[int, int]],
     mult: list[int],
     class_of: list[int],
-    money: list[Fraction],
-    class_of_money: dict[Fraction, int],
-    support: dict[int, dict[tuple[int, int], int]],
+    money: list[int],
+    class_of_money: dict[int, int],
+    support: dict[int, dict[int, int]],
     remaining: set[int],
+    span: int,
 ) -> None:
-    """Charge the supporters of ``bought`` and move them to their new money class."""
-    moved: dict[tuple[int, int], int] = {}
+    """Charge each supporter of ``bought`` u*need units (or all it has); move it to its new class."""
+    moved: dict[int, int] = {}
     for g in supporters:
         c = class_of[g]
         if not money[c]:
             continue  # already broke: pays nothing and is no longer counted anywhere
-        u = next(u for p, u in utilities[g] if p == bought)
-        target = moved.get((c, u))
+        row = utilities[g]
+        u = row[bought]
+        target = moved.get(c * span + u)
         if target is None:
-            left = money[c] - rho * u
-            if left < 0:
-                left = Fraction(0)
+            left = max(money[c] - u * need, 0)
             target = class_of_money.get(left)
             if target is None:
                 target = len(money)
                 money.append(left)
                 class_of_money[left] = target
-            moved[(c, u)] = target
-        if target == c:
-            continue
+            moved[c * span + u] = target
         class_of[g] = target
         m = mult[g]
-        broke = not money[target]
-        for q, uq in utilities[g]:
-            if q not in remaining:
-                continue
-            entries = support[q]
-            key = (c, uq)
-            n = entries[key] - m
-            if n:
-                entries[key] = n
-            else:
-                del entries[key]
-            if not broke:
-                key = (target, uq)
-                entries[key] = entries.get(key, 0) + m
+        old, new = c * span, target * span
+        alive = money[target] > 0
+        for q, uq in row.items():
+            if q in remaining:
+                entries = support[q]
+                n = entries[old + uq] - m
+                if n:
+                    entries[old + uq] = n
+                else:
+                    del entries[old + uq]
+                if alive:
+                    entries[new + uq] = entries.get(new + uq, 0) + m

@@ -182,7 +182,7 @@ def submit_proposal(process: Process, *, channel: Channel = Channel.web, entered
         raise RuleError("contact_consent")
     for _attempt in range(5):
         number = (db.session.scalar(sa.select(sa.func.max(Proposal.number)).where(Proposal.process_id == process.id)) or 0) + 1
-        proposal = Proposal(process=process, number=number, channel=channel, entered_by_id=entered_by.id if entered_by else None, **fields)
+        proposal = Proposal(process_id=process.id, number=number, channel=channel, entered_by_id=entered_by.id if entered_by else None, **fields)
         try:
             with db.session.begin_nested():
                 db.session.add(proposal)
