@@ -334,3 +334,29 @@ def ballots(process_id):
     listing = services.published_ballots(process)
     found = next((b for b in listing if b["receipt"] == receipt), None) if receipt else None
     return render("budgets/ballots.html", process=process, listing=listing, receipt=receipt, found=found)
+
+
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "pb": ("text/plain; charset=utf-8", "pb"),
+}
+
+
+@bp.get("/b/<int:process_id>/results.<fmt>")
+@public
+def results_export(process_id, fmt):
+    from flask import Response
+
+    from . import exports
+
+    process = process_or_404(process_id)
+    if fmt not in EXPORTS:
+        abort(404)
+    if not _results_visible(process):
+        return render("budgets/closed.html", process=process, status=409)
+    body = {"csv": exports.results_csv, "xlsx": exports.results_xlsx, "pb": exports.results_pb}[fmt](process)
+    mimetype, ext = EXPORTS[fmt]
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="budget-{process.id}-results.{ext}"'
+    return response

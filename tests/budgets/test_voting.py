@@ -223,3 +223,34 @@ def test_a_mediator_entry_is_marked_assisted(client, auth, demo):
                                                    "description": "Un abri pour l'arrêt de bus."})
     proposal = db.session.scalar(sa.select(Proposal).filter_by(process_id=process.id))
     assert proposal.channel.value == "assisted" and proposal.entered_by_id is not None
+
+
+def test_results_exports_csv_xlsx_and_pb_parse_back(client, vote_process):
+    import io
+
+    from openpyxl import load_workbook
+    from pabutools.election.pabulib import parse_pabulib_from_string
+
+    for i, code in enumerate(demo_codes(vote_process)[:4]):
+        c = client.application.test_client()
+        html = _open_ballot(c, code)
+        _submit(c, vote_process, html, _ballot_ids(html)[i % 3 : i % 3 + 2])
+    process = db.session.get(Process, vote_process.id)
+    assert client.get(f"/b/{process.id}/results.csv").status_code == 409  # not during the vote
+    services.move_phase(process, Phase.results)
+    db.session.commit()
+    csv_text = client.get(f"/b/{process.id}/results.csv?lang=en").get_data(as_text=True)
+    assert csv_text.startswith("\ufeffNumber,Project,") and "Des bancs et de l'ombre au parc" in csv_text
+    wb = load_workbook(io.BytesIO(client.get(f"/b/{process.id}/results.xlsx?lang=en").data))
+    assert wb.sheetnames == ["Summary", "Projects", "Turnout"]
+    assert wb["Summary"]["A5"].value == "Valid ballots" and wb["Summary"]["B5"].value == 4
+    instance, profile = parse_pabulib_from_string(client.get(f"/b/{process.id}/results.pb").get_data(as_text=True))
+    assert len(instance) == 5 and len(profile) == 4
+    assert instance.budget_limit == 120000
+
+
+def test_csv_cells_cannot_run_as_formulas():
+    from participation.core.exports import safe_cell, to_csv
+
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and safe_cell("-2") == "'-2" and safe_cell(-2) == -2
+    assert "'@SUM" in to_csv(["a"], [["@SUM(A1)"]])
