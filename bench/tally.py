@@ -18,27 +18,40 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from participation.budgets.rules import BallotRules, Method, Outcome, tally  # noqa: E402
+from participation.budgets.rules import BallotRules, Method, Outcome, tally
 
 
-def election(rng: random.Random, method: Method, n_ballots: int, n_projects: int):
+#: (label, method, uneven popularity?, most choices per ballot)
+SCENARIOS = [
+    ("approval", Method.approval, True, 8),
+    ("cumulative", Method.cumulative, True, 10),
+    # Worst case for our MES: every ballot different, many choices, so nearly every
+    # voter ends up with a budget of their own.
+    ("approval, dense uniform ballots", Method.approval, False, 25),
+]
+
+
+def election(rng: random.Random, method: Method, n_ballots: int, n_projects: int, uneven: bool, most: int):
     projects = {pid: rng.randrange(5_000, 150_001, 500) for pid in range(1, n_projects + 1)}
     envelope = sum(projects.values()) // 4
     # Uneven popularity, as in real votes: a few favourites, a long tail.
-    weights = [rng.paretovariate(1.2) for _ in projects]
+    weights = [rng.paretovariate(1.2) if uneven else 1 for _ in projects]
     ids = list(projects)
     if method is Method.approval:
         rules = BallotRules(method, envelope)
         ballots = []
         for _ in range(n_ballots):
-            size = rng.randint(1, 8)
-            ballots.append(dict.fromkeys(set(rng.choices(ids, weights, k=size)), 1))
+            size = rng.randint(1, most)
+            if uneven:
+                ballots.append(dict.fromkeys(set(rng.choices(ids, weights, k=size)), 1))
+            else:
+                ballots.append(dict.fromkeys(rng.sample(ids, size), 1))
     else:
         rules = BallotRules(method, envelope, points=10, max_points_per_project=5)
         ballots = []
         for _ in range(n_ballots):
             ballot: dict[int, int] = {}
-            for pid in rng.choices(ids, weights, k=rng.randint(1, 10)):
+            for pid in rng.choices(ids, weights, k=rng.randint(1, most)):
                 if ballot.get(pid, 0) < 5:
                     ballot[pid] = ballot.get(pid, 0) + 1
             ballots.append(ballot)
@@ -93,10 +106,12 @@ def pabutools_runs(projects, ballots, rules):
             # Its code reads FRACTION at call time; a fresh profile avoids cached satisfactions.
             prof = profile()
             greedy = {"sat_class": greedy_sat, "tie_breaking": tie}
-            allocation, seconds = timed(lambda: greedy_utilitarian_welfare(instance, prof, **greedy))
+            allocation, seconds = timed(
+                lambda prof=prof, greedy=greedy: greedy_utilitarian_welfare(instance, prof, **greedy)
+            )
             yield f"pabutools greedy ({mode})", seconds, [int(p.name) for p in allocation]
             allocation, seconds = timed(
-                lambda: completion_by_rule_combination(
+                lambda prof=prof, greedy=greedy: completion_by_rule_combination(
                     instance,
                     prof,
                     [method_of_equal_shares, greedy_utilitarian_welfare],
@@ -110,13 +125,13 @@ def pabutools_runs(projects, ballots, rules):
 
 def main(n_ballots: int, n_projects: int, seed: int) -> None:
     print(f"{n_ballots} ballots x {n_projects} projects, seed {seed}, Python {sys.version.split()[0]}")
-    for method in (Method.approval, Method.cumulative):
-        rng = random.Random(f"{seed}-{method.value}")
-        projects, ballots, rules = election(rng, method, n_ballots, n_projects)
-        print(f"\n{method.value}: envelope {rules.envelope} EUR, {sum(map(len, ballots))} choices")
+    for label, method, uneven, most in SCENARIOS:
+        rng = random.Random(f"{seed}-{label}")
+        projects, ballots, rules = election(rng, method, n_ballots, n_projects, uneven, most)
+        print(f"\n{label}: envelope {rules.envelope} EUR, {sum(map(len, ballots))} choices")
         ours = {}
         for outcome in Outcome:
-            result, seconds = timed(lambda: tally(projects, ballots, rules, outcome))
+            result, seconds = timed(lambda o=outcome, p=projects, b=ballots, r=rules: tally(p, b, r, o))
             ours[outcome] = result
             extra = f", {result.by_equal_shares} by MES" if outcome is Outcome.equal_shares else ""
             print(

@@ -52,8 +52,8 @@ result independent of names, which are translated and edited.
     MES alone often leaves money unspent, so the projects it did not buy are then taken
     in the greedy order above while they fit (score-0 projects still excluded).
 
-All money is exact (``fractions.Fraction`` inside MES, integers elsewhere); no float is
-ever compared. The outcome equals pabutools' ::
+All money is exact: integers, inside MES counted in a unit fine enough to stay whole
+(see ``_equal_shares``), prices compared as ``fractions.Fraction``; no float anywhere. The outcome equals pabutools' ::
 
     completion_by_rule_combination(
         instance, profile, [method_of_equal_shares, greedy_utilitarian_welfare],
@@ -183,9 +183,7 @@ class BallotRules:
                 raise ValueError(f"{name} must be a whole number, at least 1")
         if self.method is Method.approval:
             if self.min_picks is not None and self.max_picks is not None and self.max_picks < self.min_picks:
-                raise ValueError(
-                    f"max_picks ({self.max_picks}) must be at least min_picks ({self.min_picks})"
-                )
+                raise ValueError(f"max_picks ({self.max_picks}) must be at least min_picks ({self.min_picks})")
         elif self.method is Method.knapsack:
             share = self.min_share
             if share is not None:
@@ -228,6 +226,10 @@ def validate_ballot(rules: BallotRules, costs: Mapping[int, int], choices: Mappi
     ballot (see module doc).
     """
     rules.check()
+    return _violations(rules, costs, choices)
+
+
+def _violations(rules: BallotRules, costs: Mapping[int, int], choices: Mapping[int, int]) -> list[Violation]:
     found: list[Violation] = []
     known: dict[int, int] = {}
     for project, value in choices.items():
@@ -258,9 +260,7 @@ def validate_ballot(rules: BallotRules, costs: Mapping[int, int], choices: Mappi
         for project, rank in known.items():
             if not 1 <= rank <= rules.top_k:
                 found.append(
-                    Violation(
-                        ViolationCode.rank_out_of_range, {"project": project, "rank": rank, "max": rules.top_k}
-                    )
+                    Violation(ViolationCode.rank_out_of_range, {"project": project, "rank": rank, "max": rules.top_k})
                 )
             else:
                 seen[rank] += 1
@@ -390,6 +390,8 @@ def tally(
     rules changed under them, and dropping it silently would falsify the result.
     """
     rules.check()
+    if not isinstance(outcome, Outcome):
+        raise ValueError(f"outcome must be one of {', '.join(o.value for o in Outcome)}")
     for project, cost in projects.items():
         if not _is_int(cost) or cost < 1:
             raise ValueError(f"project {project} has cost {cost!r}; costs must be whole euros, at least 1")
@@ -400,7 +402,7 @@ def tally(
     scores = dict.fromkeys(projects, 0)
     weighted: list[tuple[tuple[tuple[int, int], ...], int]] = []
     for items, multiplicity in groups.items():
-        problems = validate_ballot(rules, projects, dict(items))
+        problems = _violations(rules, projects, dict(items))
         if problems:
             codes = ", ".join(sorted({v.code.value for v in problems}))
             raise ValueError(f"invalid ballot {dict(items)!r} ({multiplicity}×): {codes}")
@@ -415,8 +417,6 @@ def tally(
     if outcome is Outcome.equal_shares:
         cost_utilities = rules.method in (Method.approval, Method.knapsack)
         bought = _equal_shares(projects, weighted, n_ballots, rules.envelope, cost_utilities)
-    elif not isinstance(outcome, Outcome):
-        raise ValueError(f"outcome must be one of {', '.join(o.value for o in Outcome)}")
     selected = _greedy(projects, scores, rules.envelope, bought)
     return Result(
         outcome=outcome,
@@ -428,10 +428,6 @@ def tally(
         by_equal_shares=len(bought),
         total_cost=sum(projects[p] for p in selected),
     )
-
-
-def _tie_key(projects: Mapping[int, int], project: int) -> tuple[int, int]:
-    return projects[project], project
 
 
 def _greedy(projects: Mapping[int, int], scores: Mapping[int, int], envelope: int, already: list[int]) -> list[int]:

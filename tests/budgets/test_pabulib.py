@@ -3,12 +3,10 @@
 from fractions import Fraction
 
 import pytest
+from pabutools.election.pabulib import parse_pabulib_from_string as parse
 
 from participation.budgets.pabulib import pb_meta, pb_vote, write_pb
 from participation.budgets.rules import BallotRules, Method, Outcome
-
-pabulib = pytest.importorskip("pabutools.election.pabulib")
-parse = pabulib.parse_pabulib_from_string
 
 NASTY_NAMES = {
     1: "Jardin partagé; bancs et ombre",
@@ -65,7 +63,7 @@ def test_nasty_names_and_costs_parse_back():
 
 def test_names_with_semicolons_and_quotes_are_quoted_not_split():
     text, _, _ = write_and_parse(BallotRules(Method.approval, 50000), [{1: 1}])
-    assert '1;12000;Jardin partagé; bancs et ombre' not in text
+    assert "1;12000;Jardin partagé; bancs et ombre" not in text
     assert '"Jardin partagé; bancs et ombre"' in text
     assert '"Le ""grand"" terrain de foot"' in text
 
@@ -146,7 +144,12 @@ def test_extra_vote_columns_are_kept():
         ({"budget": 1, "vote_type": "approval"}, [{"project_id": "1,2", "cost": 1}], [], "contains ','"),
         ({"budget": 1, "vote_type": "approval"}, [{"project_id": 1, "cost": 1}] * 2, [], "repeated"),
         ({"budget": 1, "vote_type": "approval"}, [{"project_id": "Votes", "cost": 1}], [], "section title"),
-        ({"budget": 1, "vote_type": "approval"}, [{"project_id": 1, "cost": 1}], [{"voter_id": 1, "vote": [2]}], "unknown"),
+        (
+            {"budget": 1, "vote_type": "approval"},
+            [{"project_id": 1, "cost": 1}],
+            [{"voter_id": 1, "vote": [2]}],
+            "unknown",
+        ),
         (
             {"budget": 1, "vote_type": "cumulative"},
             [{"project_id": 1, "cost": 1}],
