@@ -59,9 +59,14 @@ def _count(label, description=None):
     return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=10_000)], description=description)
 
 
-class SettingsForm(FlaskForm):
+class TextSettingsForm(FlaskForm):
+    """What may still change once the vote has opened."""
+
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class SettingsForm(TextSettingsForm):
     envelope = IntegerField(_l("Envelope in euros"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000_000)])
     method = SelectField(_l("Voting method"), choices=_choices(METHODS))
     min_picks = _count(_l("Approval: at least this many projects"), _l("Optional. Empty: at least one."))

@@ -1,5 +1,9 @@
-"""Public entry points of participatory budgets, offered for short links and QR posters."""
+"""Public entry points of participatory budgets: short links and QR posters, and what a
+neighbourhood page lists as open."""
+from dataclasses import dataclass
+
 import sqlalchemy as sa
+from flask import url_for
 
 from ..extensions import db
 from ..links.services import Target
@@ -10,3 +14,39 @@ def public_targets(contract):
     for process in db.session.scalars(sa.select(Process).where(Process.contract_id == contract.id).order_by(Process.id)):
         yield Target(f"/b/{process.id}", process.title, process.scope, process.scope_label)
         yield Target(f"/b/{process.id}/vote", f"{process.title} — vote", process.scope, process.scope_label)
+
+
+@dataclass(frozen=True)
+class Opening:
+    title: str
+    url: str
+    kind: str
+    status: str
+
+
+def openings(neighbourhood):
+    """Processes covering this neighbourhood that are not closed, newest first."""
+    from ..core.content_i18n import preload
+    from ..core.i18n import current_locale
+    from ..core.templating import tr
+    from .labels import PHASES
+    from .models import Phase
+
+    scope = neighbourhood.scope
+    processes = list(db.session.scalars(
+        sa.select(Process)
+        .where(
+            Process.contract_id == scope.contract_id,
+            sa.or_(Process.commune_id.is_(None), Process.commune_id == scope.commune_id),
+            sa.or_(Process.neighbourhood_id.is_(None), Process.neighbourhood_id == scope.neighbourhood_id),
+            Process.phase != Phase.closed,
+        )
+        .order_by(Process.id.desc())
+    ))
+    preload(processes, current_locale())
+    from flask_babel import gettext as _
+
+    return [
+        Opening(str(tr(p, "title")), url_for("budgets.process", process_id=p.id), _("Participatory budget"), str(PHASES[p.phase]))
+        for p in processes
+    ]

@@ -479,6 +479,7 @@ def ballots_for_tally(process: Process) -> list[dict[int, int]]:
 def compute_results(process: Process):
     projects = {p.id: p.cost for p in ballot_proposals(process)}
     ballots = [{k: v for k, v in b.items() if k in projects} for b in ballots_for_tally(process)]
+    ballots = [b for b in ballots if b]
     return rules.tally(projects, ballots, rules_of(process), rules.Outcome(process.outcome_rule.value))
 
 

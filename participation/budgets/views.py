@@ -19,7 +19,8 @@ from ..extensions import db, limiter
 from ..core.demo import register_loader as register_demo_loader
 from ..links.services import register_targets
 from . import demo, labels, messages, services
-from .links import public_targets
+from ..territories.views import register_openings
+from .links import openings, public_targets
 from .forms import BallotForm, CodeForm, EligibilityForm, ProposalForm
 from .models import Channel, Eligibility, Phase, Process, Proposal, VoteMode, VotingMethod
 
@@ -27,6 +28,7 @@ bp = Blueprint("budgets", __name__)
 bp.record_once(labels.register)
 register_demo_loader(demo.load, demo.notes)
 register_targets(public_targets)
+register_openings(openings)
 
 SESSION_VOTERS = "budget_voters"
 BROWSER_COOKIE = "bv"

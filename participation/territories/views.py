@@ -14,6 +14,13 @@ from ..links.services import Target, register_targets
 
 bp = Blueprint("territories", __name__)
 
+#: Each mechanism lists what is open in a neighbourhood: fn(neighbourhood) -> [Opening].
+_openings: list = []
+
+
+def register_openings(provider) -> None:
+    _openings.append(provider)
+
 
 def _contract_or_404(slug: str) -> Contract:
     contract = db.session.scalar(sa.select(Contract).where(Contract.slug == slug))
@@ -63,7 +70,8 @@ def neighbourhood(qpv_code):
     item = db.session.scalar(sa.select(Neighbourhood).where(Neighbourhood.qpv_code == qpv_code.upper()))
     if item is None:
         abort(404)
-    return render("territories/neighbourhood.html", neighbourhood=item, contract=item.commune.contract)
+    openings = [o for provider in _openings for o in provider(item)]
+    return render("territories/neighbourhood.html", neighbourhood=item, contract=item.commune.contract, openings=openings)
 
 
 def _targets(contract: Contract):
