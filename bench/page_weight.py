@@ -23,7 +23,8 @@ from config import TestConfig  # noqa: E402
 from participation import create_app  # noqa: E402
 from participation.extensions import db  # noqa: E402
 
-PAGES = ["/", "/c/aix-marseille-provence", "/q/QN01322M", "/p/FRVAX26/poster?lang1=ar&lang2=fr", "/login"]
+PAGES = ["/", "/c/aix-marseille-provence", "/q/QN01322M", "/p/FRVAX26/poster?lang1=ar&lang2=fr", "/login",
+         "/b/1", "VOTE"]
 
 
 def main(n: int) -> None:
@@ -40,9 +41,17 @@ def main(n: int) -> None:
 
             demo.load()
             db.session.commit()
+            from participation.budgets.demo import VOTE_TITLE, demo_codes
+            from participation.budgets.models import Process
+            import sqlalchemy as sa
+
+            process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
+            vote_path, code = f"/b/{process.id}/vote", demo_codes(process)[0]
         client = app.test_client()
+        client.get(f"/v/{code}")  # the QR slip puts the code in this client's session
         print(f"{'page':42} {'html':>7} {'html.gz':>8} {'assets.gz':>10} {'first visit':>12} {'p50 ms':>7} {'p95 ms':>7}")
         for path in PAGES:
+            path = vote_path if path == "VOTE" else path
             resp = client.get(path)
             html = resp.data
             assets = set(re.findall(rb'(?:src|href)="(/static/[^"]+)"', html))
