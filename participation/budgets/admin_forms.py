@@ -89,17 +89,21 @@ class SettingsForm(TextSettingsForm):
         if field.data is not None and self.min_picks.data is not None and field.data < self.min_picks.data:
             raise ValidationError(_l("The maximum cannot be below the minimum."))
 
-    def validate_points(self, field):
-        if self.method.data == VotingMethod.cumulative.value and field.data is None:
-            raise ValidationError(_l("The points method needs a number of points."))
-
     def validate_max_points_per_project(self, field):
         if field.data is not None and self.points.data is not None and field.data > self.points.data:
             raise ValidationError(_l("The cap per project cannot be above the points of a voter."))
 
-    def validate_top_k(self, field):
-        if self.method.data == VotingMethod.ranked.value and field.data is None:
-            raise ValidationError(_l("The ranking method needs the number of projects to rank."))
+    def validate(self, extra_validators=None) -> bool:
+        # Checked here, not per field: Optional() stops a field's own validators when it is empty.
+        ok = super().validate(extra_validators)
+        required = {
+            VotingMethod.cumulative.value: (self.points, _l("The points method needs a number of points.")),
+            VotingMethod.ranked.value: (self.top_k, _l("The ranking method needs the number of projects to rank.")),
+        }.get(self.method.data)
+        if required and required[0].data is None and not required[0].errors:
+            required[0].errors = [*required[0].errors, required[1]]
+            ok = False
+        return ok
 
     def rule_values(self) -> dict:
         """The voting rules as model values; parameters of other methods are cleared."""
@@ -137,11 +141,12 @@ class PhaseDatesForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    direction = SelectField(choices=[("next", "next"), ("previous", "previous")], validators=[DataRequired()])
+    direction = SelectField(choices=[SelectChoice("next", "next"), SelectChoice("previous", "previous")],
+                            validators=[DataRequired()])
 
 
 class ReviewForm(FlaskForm):
-    feasible = RadioField(_l("Study"), choices=[("yes", _l("Feasible")), ("no", _l("Not feasible"))],
+    feasible = RadioField(_l("Study"), choices=[SelectChoice("yes", _l("Feasible")), SelectChoice("no", _l("Not feasible"))],
                           validators=[InputRequired(message=_l("Choose feasible or not feasible."))])
     reason = TextAreaField(_l("Reason, shown publicly"), validators=[DataRequired(), Length(max=2000)])
     revised_cost = IntegerField(_l("Cost after study, in euros"), validators=[Optional(), NumberRange(min=0, max=1_000_000_000)],
