@@ -254,3 +254,59 @@ def test_csv_cells_cannot_run_as_formulas():
 
     assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and safe_cell("-2") == "'-2" and safe_cell(-2) == -2
     assert "'@SUM" in to_csv(["a"], [["@SUM(A1)"]])
+
+
+def _jpeg_with_gps() -> bytes:
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", (2400, 1200), "green")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotated
+    exif[0x8825] = {1: "N", 2: (43.0, 20.0, 0.0)}  # GPS
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif)
+    return buf.getvalue()
+
+
+def test_an_idea_with_a_photo_keeps_no_location_data(client, demo):
+    import io
+
+    from PIL import Image
+
+    process = db.session.scalar(sa.select(Process).filter_by(title=IDEAS_TITLE))
+    page = client.get(f"/b/{process.id}/propose").get_data(as_text=True)
+    raw = _jpeg_with_gps()
+    assert b"Exif" in raw
+    resp = client.post(
+        f"/b/{process.id}/propose",
+        data={"csrf_token": csrf_from(page), "title": "Un banc", "description": "Un banc à l'ombre du platane.",
+              "photos": [(io.BytesIO(raw), "IMG_0001.jpg", "image/jpeg")]},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    proposal = db.session.scalar(sa.select(Proposal).filter_by(process_id=process.id))
+    photo = proposal.photos[0]
+    served = client.get(f"/media/{photo.sha256}.jpg")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert b"Exif" not in served.data and b"GPS" not in served.data
+    img = Image.open(io.BytesIO(served.data))
+    assert max(img.size) <= 1600 and img.size[1] > img.size[0]  # resized, and turned upright
+    assert f"/media/{photo.sha256}.jpg" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_file_that_is_not_a_photo_is_refused_and_nothing_is_written(client, demo):
+    import io
+
+    process = db.session.scalar(sa.select(Process).filter_by(title=IDEAS_TITLE))
+    page = client.get(f"/b/{process.id}/propose").get_data(as_text=True)
+    resp = client.post(
+        f"/b/{process.id}/propose?lang=en",
+        data={"csrf_token": csrf_from(page), "title": "Un banc", "description": "Un banc à l'ombre du platane.",
+              "photos": [(io.BytesIO(b"<html><script>alert(1)</script></html>"), "photo.jpg", "image/jpeg")]},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 422
+    assert "This file is not a photo" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.process_id == process.id)) == 0
