@@ -46,7 +46,32 @@ def openings(neighbourhood):
     preload(processes, current_locale())
     from flask_babel import gettext as _
 
-    return [
-        Opening(str(tr(p, "title")), url_for("budgets.process", process_id=p.id), _("Participatory budget"), str(PHASES[p.phase]))
+    result = [
+        Opening(
+            str(tr(p, "title")),
+            url_for("budgets.process", process_id=p.id, status="selected")
+            if p.phase in (Phase.results, Phase.implementation)
+            else url_for("budgets.process", process_id=p.id),
+            _("Participatory budget"),
+            str(PHASES[p.phase]),
+        )
         for p in processes
     ]
+    # The follow-up of projects selected for this neighbourhood, with their latest step.
+    from .labels import MILESTONES
+    from .models import Proposal
+
+    selected = list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.neighbourhood_id == neighbourhood.id, Proposal.is_selected.is_(True))
+        .order_by(Proposal.id.desc())
+    ))
+    preload(selected, current_locale())
+    for proposal in selected:
+        last = proposal.milestones[-1] if proposal.milestones else None
+        result.append(Opening(
+            str(tr(proposal, "title")),
+            url_for("budgets.proposal", process_id=proposal.process_id, number=proposal.number),
+            _("Project selected by the vote"),
+            f"{MILESTONES[last.status]} ({last.happened_on.isoformat()})" if last else _("Selected"),
+        ))
+    return result
