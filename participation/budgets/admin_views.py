@@ -18,12 +18,12 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..admin import services as admin_services
-from ..admin.forms import ConfirmForm
 from ..core import permissions as perm
 from ..core.content_i18n import preload
 from ..core.htmx import render
 from ..core.i18n import current_locale
 from ..core.permissions import staff_required
+from ..core.photos import PhotoStore
 from ..core.qr import qr_png
 from ..core.territories import Commune, Contract, Neighbourhood
 from ..core.users import User
@@ -32,9 +32,11 @@ from ..links.services import base_url
 from . import messages, services
 from .admin_forms import (
     ALL_PARAMETERS,
+    ELIGIBILITY,
     METHOD_PARAMETERS,
     METHODS,
     RULE_FIELDS,
+    VOTE_MODES,
     CodesForm,
     HandOutForm,
     KeyingForm,
@@ -49,6 +51,7 @@ from .admin_forms import (
     SettingsForm,
     TextSettingsForm,
 )
+from .labels import OUTCOMES, PHASES, money
 from .models import (
     PHASE_ORDER,
     Channel,
@@ -244,9 +247,6 @@ def _process_page(process: Process, settings_form=None, dates_form=None, errors=
 
 def _rules_summary(process: Process) -> list[tuple[str, str]]:
     """The voting rules as (label, value) lines, for the read-only view once they are frozen."""
-    from .admin_forms import ELIGIBILITY, VOTE_MODES
-    from .labels import OUTCOMES, money
-
     form = SettingsForm(formdata=None)  # only for its translated labels
     rows = [(form.envelope.label.text, money(process.envelope)), (form.method.label.text, METHODS[process.method])]
     for name in METHOD_PARAMETERS[process.method]:
@@ -272,8 +272,9 @@ def process(process_id):
 @staff_required
 def settings(process_id):
     process = _managed(process_id)
-    # A form showing the rules says so; once frozen the page only offers title and description.
-    with_rules = request.form.get("with_rules") == "1"
+    # A form showing the rules says so; once frozen the page only offers title and description
+    # (a form left open since before the vote still sends its rules, and is refused if they changed).
+    with_rules = request.form.get("with_rules") == "1" or process.rules_frozen_at is None
     form = SettingsForm() if with_rules else TextSettingsForm()
     errors = []
     if form.validate_on_submit():
@@ -335,8 +336,6 @@ def move_phase(process_id):
 
 
 def _phase_name(phase: Phase) -> str:
-    from .labels import PHASES
-
     return str(PHASES[phase])
 
 
@@ -729,8 +728,6 @@ def mismatches(process_id):
 
 def _add_milestone(proposal: Proposal, happened_on, status: MilestoneStatus, text: str, photo=None) -> Milestone:
     # View glue until services offer it; the photo is re-encoded (EXIF-free) before it is stored.
-    from ..core.photos import PhotoStore
-
     sha = PhotoStore(current_app.config["UPLOAD_DIR"]).save(photo) if photo is not None else None
     milestone = Milestone(proposal=proposal, happened_on=happened_on, status=status, text=text.strip(), photo_sha256=sha)
     db.session.add(milestone)

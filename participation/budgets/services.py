@@ -304,7 +304,10 @@ def cast_vote(
         voter_key = f"browser:{keyed_hash('browser', secret)[:40]}"
     else:
         raise RuleError("unknown_code")
-    nonce_hash = keyed_hash("nonce", nonce)
+    if len(nonce) < 16:
+        raise RuleError("form_expired")
+    # Bound to the voter too: a form's nonce can only ever find that same voter's ballot.
+    nonce_hash = keyed_hash("nonce", f"{voter}:{nonce}")
     again = db.session.scalar(sa.select(Ballot).where(Ballot.nonce_hash == nonce_hash))
     if again is not None:
         return VoteReceipt(again.receipt, already_recorded=True, replaced=False)

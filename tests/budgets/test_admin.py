@@ -12,7 +12,6 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
-from participation.budgets import services
 from participation.budgets.demo import IDEAS_TITLE, VOTE_TITLE
 from participation.budgets.models import (
     Ballot,
@@ -398,7 +397,7 @@ def test_a_generated_code_opens_the_ballot(staff, resident, vote_process):
     code = SLIP_CODE.search(text(generate(staff(FAC), vote_process))).group(1)
     resp = resident.get(f"/v/{code}")
     assert resp.status_code == 302
-    assert f"Your vote" in text(resident.get(resp.headers["Location"]))
+    assert "Your vote" in text(resident.get(resp.headers["Location"]))
 
 
 def test_each_slip_carries_a_qr_code_of_its_voting_address(staff, vote_process):

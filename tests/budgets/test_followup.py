@@ -15,7 +15,7 @@ def test_selected_project_and_its_latest_step_show_on_the_neighbourhood_page(cli
     frais_vallon = db.session.scalar(sa.select(Neighbourhood).filter_by(qpv_code="QN01322M"))
     proposal = db.session.scalar(sa.select(Proposal).filter_by(process_id=process.id, number=1))
     proposal.neighbourhood_id = frais_vallon.id
-    services.cast_vote(process, voter=f"code:{demo_codes(process)[0]}", choices={proposal.id: 1}, nonce="n1")
+    services.cast_vote(process, voter=f"code:{demo_codes(process)[0]}", choices={proposal.id: 1}, nonce="nonce-for-this-test-0001")
     services.move_phase(process, Phase.results)
     services.move_phase(process, Phase.implementation)
     db.session.add(Milestone(proposal_id=proposal.id, happened_on=date(2026, 10, 1), status=MilestoneStatus.in_progress,

@@ -310,3 +310,16 @@ def test_a_file_that_is_not_a_photo_is_refused_and_nothing_is_written(client, de
     assert resp.status_code == 422
     assert "This file is not a photo" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(Proposal.process_id == process.id)) == 0
+
+
+def test_a_missing_nonce_never_finds_another_voters_ballot(client, vote_process):
+    """Two voters whose forms lost their nonce: neither sees the other's receipt."""
+    first = _open_ballot(client, demo_codes(vote_process)[0])
+    _submit(client, vote_process, first, _ballot_ids(first)[:1])
+    other = client.application.test_client()
+    html = _open_ballot(other, demo_codes(vote_process)[1])
+    data = {"csrf_token": csrf_from(html), "nonce": "", "e-age_ok": "y", "e-resident": "y", _ballot_ids(html)[1]: "1"}
+    resp = other.post(f"/b/{vote_process.id}/vote?lang=en", data=data)
+    assert resp.status_code == 422
+    assert "Your form expired" in resp.get_data(as_text=True)
+    assert count(Ballot) == 1

@@ -67,12 +67,26 @@ def _fixtures() -> dict:
     Image.new("RGB", (8, 8), "red").save(buf, "PNG")
     photo_sha = PhotoStore(current_app.config["UPLOAD_DIR"]).save(process_photo(buf.getvalue(), max_bytes=10**6))
     vote_process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
+    ideas_process = db.session.scalar(sa.select(Process).filter_by(title=IDEAS_TITLE))
+    from participation.budgets import services as budgets
+    from participation.budgets.models import VotingMethod
+    from participation.core.territories import Commune
+
+    narbonne = db.session.scalar(sa.select(Commune).filter_by(contract_id=nar.id, insee_code="11262"))
+    nar_process = budgets.create_process(narbonne, "Budget participatif de Narbonne", 20000, "fr",
+                                         method=VotingMethod.approval)
+    budgets.submit_proposal(nar_process, title="Un abri vélo", description="Un abri pour les vélos.", original_locale="fr")
+    nar_point = budgets.add_polling_point(nar_process, "Mairie", None, 2)
+    own_point = budgets.add_polling_point(ideas_process, "Maison de quartier", None, 2)
     db.session.commit()
     return {
         "photo": photo_sha,
         "vote_process": vote_process.id,
         "vote_code": demo_codes(vote_process)[0],
-        "ideas_process": db.session.scalar(sa.select(Process.id).filter_by(title=IDEAS_TITLE)),
+        "ideas_process": ideas_process.id,
+        "nar_process": nar_process.id,
+        "own_point": own_point.id,
+        "nar_point": nar_point.id,
         "amp": amp.id,
         "nar": nar.id,
         "amp_cat": db.session.scalar(sa.select(Category.id).filter_by(contract_id=amp.id, code="D1")),
@@ -128,6 +142,18 @@ def _on_category(path_tpl, method="GET"):
     ]
 
 
+BUDGET_MANAGERS = {"root", "amp_admin", "fac"}
+BUDGET_FIELD = BUDGET_MANAGERS | {"med"}
+
+
+def _on_budget(path_tpl, own, method="GET", own_process="ideas_process"):
+    """A budget of the caller's area (Frais Vallon, or all of Marseille) and one of Narbonne."""
+    return [
+        ("own", method, lambda f: path_tpl.format(process=f[own_process], point=f["own_point"]), own),
+        ("foreign", method, lambda f: path_tpl.format(process=f["nar_process"], point=f["nar_point"]), NAR_ADMINS),
+    ]
+
+
 EXPECTED = {
     "core.home": _public("/"),
     "core.healthz": _public("/healthz"),
@@ -171,6 +197,29 @@ EXPECTED = {
         *[(f"{label}-link", m, (lambda b: lambda f: b(f).replace("/admin/links/", "/admin/translations/short_links/"))(b), who)
           for label, m, b, who in _on_links("/admin/links/{}")],
     ],
+    "budgets_admin.index": [("-", "GET", lambda f: "/admin/budgets/", BUDGET_FIELD | {"nar_admin"})],
+    "budgets_admin.create": [("-", "POST", lambda f: "/admin/budgets/new", BUDGET_MANAGERS | {"nar_admin"})],
+    "budgets_admin.process": _on_budget("/admin/budgets/{process}", BUDGET_MANAGERS),
+    "budgets_admin.settings": _on_budget("/admin/budgets/{process}/settings", BUDGET_MANAGERS, "POST"),
+    "budgets_admin.phase_dates": _on_budget("/admin/budgets/{process}/phases/dates", BUDGET_MANAGERS, "POST"),
+    "budgets_admin.move_phase": _on_budget("/admin/budgets/{process}/phases/move", BUDGET_MANAGERS, "POST"),
+    "budgets_admin.proposals": _on_budget("/admin/budgets/{process}/proposals", BUDGET_FIELD),
+    # The demo's Marseille-wide budget has proposals; the Frais Vallon mediator does not cover it.
+    "budgets_admin.review": _on_budget("/admin/budgets/{process}/proposals/1/review", BUDGET_MANAGERS, "POST", "vote_process"),
+    "budgets_admin.moderate": _on_budget("/admin/budgets/{process}/proposals/1/moderate", BUDGET_MANAGERS, "POST", "vote_process"),
+    "budgets_admin.merge": _on_budget("/admin/budgets/{process}/proposals/1/merge", BUDGET_MANAGERS, "POST", "vote_process"),
+    "budgets_admin.milestone_add": _on_budget("/admin/budgets/{process}/proposals/1/milestones", BUDGET_MANAGERS, "POST",
+                                              "vote_process"),
+    "budgets_admin.codes": _on_budget("/admin/budgets/{process}/codes", BUDGET_MANAGERS),
+    "budgets_admin.codes_generate": _on_budget("/admin/budgets/{process}/codes", BUDGET_MANAGERS, "POST"),
+    "budgets_admin.paper": _on_budget("/admin/budgets/{process}/paper", BUDGET_FIELD),
+    "budgets_admin.point_add": _on_budget("/admin/budgets/{process}/paper/points", BUDGET_MANAGERS, "POST"),
+    "budgets_admin.paper_ballots": _on_budget("/admin/budgets/{process}/paper/points/{point}/ballots", BUDGET_MANAGERS),
+    "budgets_admin.hand_out": _on_budget("/admin/budgets/{process}/paper/hand-out", BUDGET_FIELD, "POST"),
+    "budgets_admin.key": [*_on_budget("/admin/budgets/{process}/paper/key", BUDGET_FIELD),
+                          *_on_budget("/admin/budgets/{process}/paper/key", BUDGET_FIELD, "POST")],
+    "budgets_admin.mismatches": _on_budget("/admin/budgets/{process}/paper/mismatches", BUDGET_FIELD),
+    "budgets_admin.follow_up": _on_budget("/admin/budgets/{process}/follow-up", BUDGET_MANAGERS),
     "links.manage": [("-", "GET", lambda f: "/admin/links", {"root", "amp_admin", "fac", "nar_admin"})],
     "links.create": [("-", "GET", lambda f: "/admin/links/new", {"root", "amp_admin", "fac", "nar_admin"})],
     "links.detail": _on_links("/admin/links/{}"),
