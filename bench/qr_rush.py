@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import signal
-import statistics
 import subprocess
 import sys
 import threading

@@ -80,7 +80,7 @@ class SettingsForm(TextSettingsForm):
     min_picks = _count(_l("Approval: at least this many projects"), _l("Optional. Empty: at least one."))
     max_picks = _count(_l("Approval: at most this many projects"), _l("Optional. Empty: no maximum."))
     min_share_percent = IntegerField(
-        _l("Budget: spend at least this share of the envelope (%)"),
+        _l("Budget: spend at least this share of the envelope (in percent)"),
         validators=[Optional(), NumberRange(min=1, max=100)],
         description=_l("Optional. Empty: no minimum."),
     )

@@ -12,7 +12,7 @@ import base64
 import json
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -23,7 +23,6 @@ from ..core.content_i18n import preload
 from ..core.htmx import render
 from ..core.i18n import current_locale
 from ..core.permissions import staff_required
-from ..core.photos import PhotoStore
 from ..core.qr import qr_png
 from ..core.territories import Commune, Contract, Neighbourhood
 from ..core.users import User
@@ -56,7 +55,6 @@ from .models import (
     PHASE_ORDER,
     Channel,
     Feasibility,
-    Milestone,
     MilestoneStatus,
     PaperEntry,
     PaperToken,
@@ -292,21 +290,13 @@ def settings(process_id):
     return _process_page(process, settings_form=form, errors=errors, status=422)
 
 
-def _set_phase_dates(process: Process, dates: list[dict]) -> None:
-    # View glue until services offer it: plain attributes, checked by the form and the database.
-    for phase, values in zip(process.phases, dates):
-        phase.starts_on = values["starts_on"]
-        phase.ends_on = values["ends_on"]
-    db.session.flush()
-
-
 @bp.post("/<int:process_id>/phases/dates")
 @staff_required
 def phase_dates(process_id):
     process = _managed(process_id)
     form = PhaseDatesForm()
     if form.validate_on_submit() and len(form.phases.entries) == len(process.phases):
-        _set_phase_dates(process, form.phases.data)
+        services.set_phase_dates(process, [(d["starts_on"], d["ends_on"]) for d in form.phases.data])
         db.session.commit()
         flash(_("Dates saved."), "success")
         return redirect(url_for("budgets_admin.process", process_id=process.id, _anchor="phases"))
@@ -726,15 +716,6 @@ def mismatches(process_id):
 # --- follow-up -------------------------------------------------------------------------
 
 
-def _add_milestone(proposal: Proposal, happened_on, status: MilestoneStatus, text: str, photo=None) -> Milestone:
-    # View glue until services offer it; the photo is re-encoded (EXIF-free) before it is stored.
-    sha = PhotoStore(current_app.config["UPLOAD_DIR"]).save(photo) if photo is not None else None
-    milestone = Milestone(proposal=proposal, happened_on=happened_on, status=status, text=text.strip(), photo_sha256=sha)
-    db.session.add(milestone)
-    db.session.flush()
-    return milestone
-
-
 def _follow_up_page(process: Process, failed: dict | None = None, errors=(), status: int = 200):
     selected = list(db.session.scalars(
         sa.select(Proposal).where(Proposal.process_id == process.id, Proposal.is_selected.is_(True)).order_by(Proposal.number)
@@ -767,7 +748,7 @@ def milestone_add(process_id, number):
         except services.PhotoRejected as e:
             form.photo.errors.append(e.message)
         else:
-            _add_milestone(proposal, form.happened_on.data, MilestoneStatus(form.status.data), form.text.data,
+            services.add_milestone(proposal, form.happened_on.data, MilestoneStatus(form.status.data), form.text.data,
                            photos[0] if photos else None)
             db.session.commit()
             flash(_("Step added to the follow-up of #%(number)s.", number=number), "success")

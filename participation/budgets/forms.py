@@ -1,6 +1,5 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 

@@ -27,6 +27,8 @@ def rule_error(e) -> list[str]:
         return violations(e.params["violations"])
     texts = {
         "vote_closed": lambda: _("The vote is not open."),
+        "date_order": lambda: _("A phase cannot end before it starts."),
+        "not_selected": lambda: _("Only projects selected by the vote have a follow-up."),
         "form_expired": lambda: _("Your form expired. Check your choices and send again."),
         "unknown_code": lambda: _("This code is not valid for this vote. Check the letters and digits on your slip."),
         "voted_on_paper": lambda: _("This code was already used to vote on paper. A person votes only once."),

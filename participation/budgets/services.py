@@ -23,7 +23,11 @@ from .models import (
     Ballot,
     BallotChoice,
     Channel,
+    Eligibility,
     Feasibility,
+    Milestone,
+    MilestoneStatus,
+    OutcomeRule,
     PaperEntry,
     PaperToken,
     Phase,
@@ -35,6 +39,7 @@ from .models import (
     VoterCode,
     VoterCodeBatch,
     VoteRecord,
+    VotingMethod,
 )
 
 CODE_LENGTH = 10  # 31**10 ≈ 8e14: not guessable at any rate a server allows
@@ -73,6 +78,8 @@ def format_code(code: str) -> str:
 
 def create_process(scope_object, title: str, envelope: int, original_locale: str, **settings) -> Process:
     scope = scope_object.scope
+    settings = {"method": VotingMethod.approval, "outcome_rule": OutcomeRule.greedy, "vote_mode": VoteMode.codes,
+                "eligibility": Eligibility.self_declared, **settings}
     process = Process(
         contract_id=scope.contract_id,
         commune_id=scope.commune_id,
@@ -93,10 +100,22 @@ def create_process(scope_object, title: str, envelope: int, original_locale: str
                 allows_vote="vote" in actions,
             )
         )
-    rules_of(process).check()
+    try:
+        rules_of(process).check()
+    except ValueError as e:
+        raise RuleError("bad_rules", detail=str(e)) from e
     db.session.add(process)
     db.session.flush()
     return process
+
+
+def set_phase_dates(process: Process, dates: list[tuple]) -> None:
+    """(starts_on, ends_on) per phase, in phase order; the database checks their order."""
+    for phase, (starts_on, ends_on) in zip(process.phases, dates):
+        if starts_on and ends_on and ends_on < starts_on:
+            raise RuleError("date_order")
+        phase.starts_on, phase.ends_on = starts_on, ends_on
+    db.session.flush()
 
 
 def rules_of(process: Process) -> rules.BallotRules:
@@ -400,7 +419,8 @@ class KeyingResult:
 def key_paper_ballot(process: Process, token: str, official: User, choices: dict[int, int] | None) -> KeyingResult:
     """One official keys one paper ballot. It counts once two different officials keyed the
     same content; a ballot that breaks the rules is recorded as invalid, never dropped."""
-    if process.phase not in (Phase.vote, Phase.results) or process.rules_frozen_at is None:
+    # Only while the vote is open: the selection is computed when it closes.
+    if process.phase != Phase.vote:
         raise RuleError("vote_closed")
     paper = db.session.scalar(sa.select(PaperToken).where(PaperToken.process_id == process.id, PaperToken.token == token.strip().upper()))
     if paper is None:
@@ -613,3 +633,18 @@ def published_ballots(process: Process) -> list[dict]:
     for entry in out.values():
         entry["choices"].sort()
     return list(out.values())
+
+
+def add_milestone(proposal: Proposal, happened_on, status: MilestoneStatus, text: str, photo=None) -> Milestone:
+    """A dated step of a selected project; its photo is already re-encoded (EXIF-free)."""
+    from ..core.photos import PhotoStore
+
+    if not proposal.is_selected:
+        raise RuleError("not_selected")
+    if not text.strip():
+        raise RuleError("reason_required")
+    sha = PhotoStore(current_app.config["UPLOAD_DIR"]).save(photo) if photo is not None else None
+    milestone = Milestone(proposal_id=proposal.id, happened_on=happened_on, status=status, text=text.strip(), photo_sha256=sha)
+    db.session.add(milestone)
+    db.session.flush()
+    return milestone
