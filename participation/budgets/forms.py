@@ -51,3 +51,9 @@ class BallotForm(FlaskForm):
     """The choices come as `p<id>` fields (checkbox, points or rank) read by the view."""
 
     nonce = HiddenField()
+
+
+class CommentForm(FlaskForm):
+    author_name = StringField(_l("Your first name or a pseudonym (optional)"), validators=[Optional(), Length(max=80)])
+    body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(min=2, max=2000)],
+                         description=_l("Comments are public. Do not write your email or phone number: they would be hidden."))

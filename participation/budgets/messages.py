@@ -27,6 +27,7 @@ def rule_error(e) -> list[str]:
         return violations(e.params["violations"])
     texts = {
         "vote_closed": lambda: _("The vote is not open."),
+        "comments_closed": lambda: _("Comments are not open in this phase."),
         "date_order": lambda: _("A phase cannot end before it starts."),
         "not_selected": lambda: _("Only projects selected by the vote have a follow-up."),
         "form_expired": lambda: _("Your form expired. Check your choices and send again."),

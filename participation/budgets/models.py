@@ -299,6 +299,8 @@ class VoteRecord(db.Model):
     voter_key: Mapped[str] = mapped_column(sa.String(80))
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
     neighbourhood_id: Mapped[int | None] = mapped_column(sa.ForeignKey("neighbourhoods.id", ondelete="SET NULL"))
+    #: Paper channel: the polling point where the paper ballot was handed out.
+    polling_point_id: Mapped[int | None] = mapped_column(sa.ForeignKey("budget_polling_points.id", ondelete="SET NULL"))
     voted_on: Mapped[date] = mapped_column(default=date.today)
 
     __table_args__ = (sa.UniqueConstraint("process_id", "voter_key"),)
@@ -401,3 +403,25 @@ class Milestone(db.Model):
     photo_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     proposal: Mapped[Proposal] = relationship(back_populates="milestones")
+
+
+class ProposalComment(db.Model):
+    """A resident's comment on a proposal, during a phase that allows comments. No account:
+    a first name or pseudonym at most; the day, not the time."""
+
+    __tablename__ = "budget_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_proposals.id", ondelete="CASCADE"), index=True)
+    author_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.web)
+    #: Language it was written in (for the "original language" note).
+    locale: Mapped[str] = mapped_column(sa.String(8), default="fr")
+    is_hidden: Mapped[bool] = mapped_column(default=False)
+    hidden_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    posted_on: Mapped[date] = mapped_column(default=date.today)
+
+    proposal: Mapped[Proposal] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("length(body) > 0", name="body_not_empty"),)

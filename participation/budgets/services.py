@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from fractions import Fraction
@@ -401,7 +402,7 @@ def hand_out_paper_ballot(process: Process, code: str, point: PollingPoint) -> N
     try:
         with db.session.begin_nested():
             db.session.add(VoteRecord(process_id=process.id, voter_key=voter_key, channel=Channel.paper,
-                                      neighbourhood_id=voter_code.batch.neighbourhood_id))
+                                      neighbourhood_id=voter_code.batch.neighbourhood_id, polling_point_id=point.id))
     except IntegrityError:
         raise RuleError("already_voted")
 
@@ -464,23 +465,74 @@ def paper_mismatches(process: Process) -> list[PaperToken]:
 
 
 def reconciliation(process: Process) -> list[dict]:
-    """Per polling point: ballots printed, handed out (codes spent on paper), keyed, counted, valid."""
-    rows = []
-    for point in db.session.scalars(sa.select(PollingPoint).where(PollingPoint.process_id == process.id).order_by(PollingPoint.name)):
-        token_ids = [t.id for t in point.tokens]
-        keyed = db.session.scalar(sa.select(sa.func.count(sa.distinct(PaperEntry.token_id))).where(PaperEntry.token_id.in_(token_ids))) if token_ids else 0
-        locators = {keyed_hash("ballot", f"paper:{tid}"): tid for tid in token_ids}
-        ballots = db.session.execute(
-            sa.select(Ballot.locator, Ballot.is_valid).where(Ballot.process_id == process.id, Ballot.locator.in_(list(locators)))
-        ).all() if locators else []
-        rows.append({
+    """Per polling point: ballots printed, handed out (codes spent there), keyed by at least
+    one official, counted, and valid. One GROUP BY query per figure, not one per point."""
+    points = list(db.session.scalars(sa.select(PollingPoint).where(PollingPoint.process_id == process.id).order_by(PollingPoint.name)))
+    printed = dict(db.session.execute(
+        sa.select(PaperToken.polling_point_id, sa.func.count()).where(PaperToken.process_id == process.id)
+        .group_by(PaperToken.polling_point_id)).all())
+    handed = dict(db.session.execute(
+        sa.select(VoteRecord.polling_point_id, sa.func.count()).where(VoteRecord.process_id == process.id,
+                                                                    VoteRecord.polling_point_id.is_not(None))
+        .group_by(VoteRecord.polling_point_id)).all())
+    keyed = dict(db.session.execute(
+        sa.select(PaperToken.polling_point_id, sa.func.count(sa.distinct(PaperEntry.token_id)))
+        .join(PaperEntry, PaperEntry.token_id == PaperToken.id).where(PaperToken.process_id == process.id)
+        .group_by(PaperToken.polling_point_id)).all())
+    # A counted paper ballot is found from its token only through the keyed locator.
+    point_of = {keyed_hash("ballot", f"paper:{tid}"): pid for tid, pid in db.session.execute(
+        sa.select(PaperToken.id, PaperToken.polling_point_id).where(PaperToken.process_id == process.id))}
+    counted: dict[int, list[bool]] = {}
+    for locator, valid in db.session.execute(
+        sa.select(Ballot.locator, Ballot.is_valid).where(Ballot.process_id == process.id, Ballot.channel == Channel.paper)
+    ):
+        if locator in point_of:
+            counted.setdefault(point_of[locator], []).append(valid)
+    return [
+        {
             "point": point,
-            "printed": len(token_ids),
-            "keyed": keyed,
-            "counted": len(ballots),
-            "valid": sum(1 for _l, v in ballots if v),
-        })
-    return rows
+            "printed": printed.get(point.id, 0),
+            "handed_out": handed.get(point.id, 0),
+            "keyed": keyed.get(point.id, 0),
+            "counted": len(counted.get(point.id, [])),
+            "valid": sum(counted.get(point.id, [])),
+        }
+        for point in points
+    ]
+
+
+# --- comments ------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\w)(\+?\d[\d .-]{7,}\d)(?!\w)")
+
+
+def mask_contacts(text: str) -> str:
+    """Comments are public: emails and phone numbers typed into them are masked."""
+    return _PHONE.sub("[…]", _EMAIL.sub("[…]", text))
+
+
+def add_comment(proposal: Proposal, body: str, author_name: str, locale: str, channel: Channel = Channel.web):
+    from .models import ProposalComment
+
+    if not proposal.process.allows("comment") or proposal.is_hidden:
+        raise RuleError("comments_closed")
+    body = mask_contacts(body.strip())
+    if not body:
+        raise RuleError("reason_required")
+    comment = ProposalComment(proposal_id=proposal.id, body=body, author_name=mask_contacts(author_name.strip()),
+                              locale=locale, channel=channel)
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def moderate_comment(comment, hide: bool, reason: str) -> None:
+    if hide and not reason.strip():
+        raise RuleError("reason_required")
+    comment.is_hidden = hide
+    comment.hidden_reason = reason.strip() if hide else ""
+    db.session.flush()
 
 
 # --- results -------------------------------------------------------------------------

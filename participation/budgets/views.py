@@ -21,7 +21,7 @@ from ..links.services import register_targets
 from . import demo, labels, messages, services
 from ..territories.views import register_openings
 from .links import openings, public_targets
-from .forms import BallotForm, CodeForm, EligibilityForm, ProposalForm
+from .forms import BallotForm, CodeForm, CommentForm, EligibilityForm, ProposalForm
 from .models import Channel, Eligibility, Phase, Process, Proposal, VoteMode, VotingMethod
 
 bp = Blueprint("budgets", __name__)
@@ -137,13 +137,47 @@ def propose(process_id):
                   status=422 if form.errors else 200)
 
 
+def _proposal_page(process: Process, item: Proposal, form: CommentForm | None = None, status: int = 200):
+    from .models import ProposalComment
+
+    preload([process, item], current_locale())
+    comments = list(db.session.scalars(
+        sa.select(ProposalComment).where(ProposalComment.proposal_id == item.id, ProposalComment.is_hidden.is_(False))
+        .order_by(ProposalComment.id)
+    ))
+    hidden = db.session.scalar(sa.select(sa.func.count()).where(
+        ProposalComment.proposal_id == item.id, ProposalComment.is_hidden.is_(True)))
+    return render("budgets/proposal.html", process=process, proposal=item, Phase=Phase, comments=comments,
+                  hidden_comments=hidden, comment_form=form or CommentForm(), status=status)
+
+
 @bp.get("/b/<int:process_id>/p/<int:number>")
 @public
 def proposal(process_id, number):
     process = process_or_404(process_id)
+    return _proposal_page(process, proposal_or_404(process, number))
+
+
+@bp.post("/b/<int:process_id>/p/<int:number>/comments")
+@limiter.limit("10 per hour", deduct_when=lambda r: r.status_code == 302)
+@public
+def comment(process_id, number):
+    process = process_or_404(process_id)
     item = proposal_or_404(process, number)
-    preload([process, item], current_locale())
-    return render("budgets/proposal.html", process=process, proposal=item, Phase=Phase)
+    form = CommentForm()
+    if form.validate_on_submit():
+        assisted = current_user.is_authenticated and perm.has_role(current_user, perm.FIELD_ROLES, process)
+        try:
+            services.add_comment(item, form.body.data, form.author_name.data or "", current_locale(),
+                                 Channel.assisted if assisted else Channel.web)
+        except services.RuleError as e:
+            db.session.rollback()
+            form.body.errors.extend(messages.rule_error(e))
+        else:
+            db.session.commit()
+            flash(_("Thank you: your comment is published."), "success")
+            return redirect(url_for("budgets.proposal", process_id=process.id, number=item.number, _anchor="comments"))
+    return _proposal_page(process, item, form, status=422)
 
 
 # --- voting ---------------------------------------------------------------------------

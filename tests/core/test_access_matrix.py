@@ -175,6 +175,7 @@ EXPECTED = {
     "budgets.slip": [("-", "GET", lambda f: f"/v/{f['vote_code']}", EVERYONE)],
     "budgets.voted": [("-", "GET", lambda f: f"/b/{f['vote_process']}/voted", EVERYONE)],
     "budgets.results": [("-", "GET", lambda f: f"/b/{f['vote_process']}/results", EVERYONE)],
+    "budgets.comment": [("-", "POST", lambda f: f"/b/{f['vote_process']}/p/1/comments", EVERYONE)],
     "budgets.results_export": [("-", "GET", lambda f: f"/b/{f['vote_process']}/results.csv", EVERYONE)],
     "budgets.ballots": [("-", "GET", lambda f: f"/b/{f['vote_process']}/ballots", EVERYONE)],
     "accounts.logout": [("-", "POST", lambda f: "/logout", STAFF | {"nogrant"})],
