@@ -14,6 +14,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -29,7 +30,15 @@ from wtforms.validators import (
 )
 
 from .labels import MILESTONES, OUTCOMES
-from .models import Eligibility, MilestoneStatus, OutcomeRule, VoteMode, VotingMethod
+from .models import (
+    PHASE_ORDER,
+    Eligibility,
+    MilestoneStatus,
+    OutcomeRule,
+    Phase,
+    VoteMode,
+    VotingMethod,
+)
 
 METHODS = {
     VotingMethod.approval: _l("Approval: tick the projects you support"),
@@ -146,6 +155,27 @@ class PhaseDates(Form):
 
 class PhaseDatesForm(FlaskForm):
     phases = FieldList(FormField(PhaseDates), min_entries=0)
+
+
+#: What a phase may let residents do, in the order of the columns of the form.
+PHASE_ACTIONS = ("submit", "comment", "vote")
+
+
+class PhaseActionsForm(FlaskForm):
+    """Per action, the phases (their values) that allow it; an unticked box sends nothing."""
+
+    # Rendered as a table of checkboxes (labels in the view): one column per action, one row per phase.
+    submit = SelectMultipleField(choices=[SelectChoice(p.value, p.value) for p in PHASE_ORDER])
+    comment = SelectMultipleField(choices=[SelectChoice(p.value, p.value) for p in PHASE_ORDER])
+    vote = SelectMultipleField(choices=[SelectChoice(p.value, p.value) for p in PHASE_ORDER])
+
+    def validate_vote(self, field):
+        if any(value != Phase.vote.value for value in field.data or ()):
+            raise ValidationError(_l("Voting can only be allowed in the vote phase."))
+
+    def allowed(self) -> dict[Phase, set[str]]:
+        """{phase: the actions ticked for it}."""
+        return {p: {a for a in PHASE_ACTIONS if p.value in (self[a].data or ())} for p in PHASE_ORDER}
 
 
 class MoveForm(FlaskForm):

@@ -34,6 +34,7 @@ from .admin_forms import (
     ELIGIBILITY,
     METHOD_PARAMETERS,
     METHODS,
+    PHASE_ACTIONS,
     RULE_FIELDS,
     VOTE_MODES,
     CodesForm,
@@ -44,6 +45,7 @@ from .admin_forms import (
     ModerateForm,
     MoveForm,
     NewProcessForm,
+    PhaseActionsForm,
     PhaseDatesForm,
     PollingPointForm,
     ReviewForm,
@@ -62,6 +64,7 @@ from .models import (
     PollingPoint,
     Process,
     Proposal,
+    ProposalComment,
     VoteMode,
     VoterCodeBatch,
     VoteRecord,
@@ -213,7 +216,8 @@ def _settings_data(process: Process) -> dict:
     return data
 
 
-def _process_page(process: Process, settings_form=None, dates_form=None, errors=(), status: int = 200):
+def _process_page(process: Process, settings_form=None, dates_form=None, actions_form=None, errors=(),
+                  status: int = 200):
     frozen = process.rules_frozen_at is not None
     if settings_form is None:
         form_class = TextSettingsForm if frozen else SettingsForm
@@ -222,6 +226,10 @@ def _process_page(process: Process, settings_form=None, dates_form=None, errors=
         dates_form = PhaseDatesForm(formdata=None, data={
             "phases": [{"starts_on": ph.starts_on, "ends_on": ph.ends_on} for ph in process.phases]
         })
+    if actions_form is None:
+        actions_form = PhaseActionsForm(formdata=None, data={
+            action: [ph.phase.value for ph in process.phases if action in ph.actions] for action in PHASE_ACTIONS
+        })
     here = PHASE_ORDER.index(process.phase)
     preload([process], current_locale())
     return render(
@@ -229,6 +237,8 @@ def _process_page(process: Process, settings_form=None, dates_form=None, errors=
         process=process,
         settings_form=settings_form,
         dates_form=dates_form,
+        actions_form=actions_form,
+        action_labels=_action_labels(),
         move_form=MoveForm(formdata=None),
         frozen=frozen,
         next_phase=PHASE_ORDER[here + 1] if here + 1 < len(PHASE_ORDER) else None,
@@ -305,6 +315,33 @@ def phase_dates(process_id):
     return _process_page(process, dates_form=form, errors=[_("The dates could not be saved: check them.")], status=422)
 
 
+def _action_labels() -> dict[str, str]:
+    return {"submit": _("Submit ideas"), "comment": _("Comment on proposals"), "vote": _("Vote")}
+
+
+def _set_phase_actions(process: Process, allowed: dict[Phase, set[str]]) -> None:
+    for ph in process.phases:
+        actions = allowed.get(ph.phase, set())
+        ph.allows_submit, ph.allows_comment, ph.allows_vote = ("submit" in actions, "comment" in actions,
+                                                               "vote" in actions)
+    db.session.flush()
+
+
+@bp.post("/<int:process_id>/phases/actions")
+@staff_required
+def phase_actions(process_id):
+    """What residents may do in each phase: submit ideas, comment, vote (the latter only in the vote phase)."""
+    process = _managed(process_id)
+    form = PhaseActionsForm()
+    if form.validate_on_submit():
+        _set_phase_actions(process, form.allowed())
+        db.session.commit()
+        flash(_("The actions allowed in each phase are saved."), "success")
+        return redirect(url_for("budgets_admin.process", process_id=process.id, _anchor="actions"))
+    errors = [e for name in PHASE_ACTIONS for e in form[name].errors] or [_("Your form expired. Check your choices and send again.")]
+    return _process_page(process, actions_form=form, errors=[str(e) for e in errors], status=422)
+
+
 @bp.post("/<int:process_id>/phases/move")
 @staff_required
 def move_phase(process_id):
@@ -377,16 +414,40 @@ def _merge_targets(process: Process) -> list[Proposal]:
     ))
 
 
-def _proposals_page(process: Process, failed: dict | None = None, errors=(), status: int = 200):
-    """`failed`: {number: {form name: form}} for the row whose POST was refused."""
+def _comments_of(proposals: list[Proposal]) -> dict[int, list[ProposalComment]]:
+    """{proposal id: its comments, oldest first}, hidden ones included."""
+    by_proposal: dict[int, list[ProposalComment]] = {}
+    if proposals:
+        for c in db.session.scalars(
+            sa.select(ProposalComment).where(ProposalComment.proposal_id.in_([p.id for p in proposals]))
+            .order_by(ProposalComment.posted_on, ProposalComment.id)
+        ):
+            by_proposal.setdefault(c.proposal_id, []).append(c)
+    return by_proposal
+
+
+def _comment_form(comment: ProposalComment, **kwargs) -> ModerateForm:
+    return ModerateForm(prefix=f"c{comment.id}", **kwargs)
+
+
+def _proposals_page(process: Process, failed: dict | None = None, failed_comment: tuple[int, ModerateForm] | None = None,
+                    errors=(), status: int = 200):
+    """`failed`: {number: {form name: form}} for the row whose POST was refused;
+    `failed_comment`: (comment id, its refused moderation form)."""
     status_filter = _status_filter()
     proposals = list(db.session.scalars(_proposals_query(process, status_filter)))
     manager = can_manage_process(current_user, process)
+    comments = _comments_of(proposals)
     forms = {}
+    comment_forms = {}
     if manager:
         targets = _merge_targets(process)
         for p in proposals:
             forms[p.number] = _row_forms(process, p, targets) | (failed or {}).get(p.number, {})
+            for c in comments.get(p.id, []):
+                comment_forms[c.id] = _comment_form(c, formdata=None, data={"hide": "0" if c.is_hidden else "1"})
+        if failed_comment is not None:
+            comment_forms[failed_comment[0]] = failed_comment[1]
     preload([process, *proposals], current_locale())
     return render(
         "budgets/admin/proposals.html",
@@ -394,6 +455,8 @@ def _proposals_page(process: Process, failed: dict | None = None, errors=(), sta
         process=process,
         proposals=proposals,
         forms=forms,
+        comments=comments,
+        comment_forms=comment_forms,
         manager=manager,
         frozen=process.rules_frozen_at is not None,
         status_filter=status_filter,
@@ -474,6 +537,33 @@ def merge(process_id, number):
     return _proposals_page(process, failed={number: {"merge": form}}, errors=errors, status=422)
 
 
+@bp.post("/<int:process_id>/comments/<int:comment_id>/moderate")
+@staff_required
+def comment_moderate(process_id, comment_id):
+    """Hide a comment with a public reason, or show it again. Mediators only read comments."""
+    process = _managed(process_id)
+    comment = db.session.get(ProposalComment, comment_id)
+    if comment is None or comment.proposal.process_id != process.id:
+        abort(404)
+    form = _comment_form(comment)
+    errors = []
+    if form.validate_on_submit():
+        hide = form.hide.data == "1"
+        try:
+            services.moderate_comment(comment, hide, form.reason.data or "")
+        except services.RuleError as e:
+            errors = _rule_errors(e)
+            form.reason.errors = [*form.reason.errors, *errors]  # opens this comment's form on the page
+        else:
+            number = comment.proposal.number
+            db.session.commit()
+            flash(_("The comment on #%(number)s is hidden.", number=number) if hide
+                  else _("The comment on #%(number)s is shown again.", number=number), "success")
+            return redirect(url_for("budgets_admin.proposals", process_id=process.id, status=_status_filter() or None,
+                                    _anchor=f"c{comment_id}"))
+    return _proposals_page(process, failed_comment=(comment_id, form), errors=errors, status=422)
+
+
 # --- voter codes -----------------------------------------------------------------------
 
 
@@ -544,8 +634,12 @@ def _point(process: Process, point_id: int) -> PollingPoint:
 
 
 def _point_choices(process: Process) -> list[SelectChoice]:
+    """The polling points; with several, the official must pick theirs (no silent default)."""
     points = db.session.scalars(sa.select(PollingPoint).where(PollingPoint.process_id == process.id).order_by(PollingPoint.name))
-    return [SelectChoice(str(p.id), p.name) for p in points]
+    choices = [SelectChoice(str(p.id), p.name) for p in points]
+    if len(choices) > 1:
+        choices.insert(0, SelectChoice("", _("Choose your polling point")))
+    return choices
 
 
 def _paper_page(process: Process, point_form=None, hand_out_form=None, errors=(), status: int = 200):
@@ -553,13 +647,16 @@ def _paper_page(process: Process, point_form=None, hand_out_form=None, errors=()
         point_form = PollingPointForm(formdata=None)
         point_form.neighbourhood.choices = _neighbourhood_choices(process)
     if hand_out_form is None:
-        hand_out_form = HandOutForm(formdata=None)
+        # After a hand-out the official's point stays chosen for the next voter.
+        hand_out_form = HandOutForm(formdata=None, data={"point": request.args.get("point", "")})
         hand_out_form.point.choices = _point_choices(process)
     rows = services.reconciliation(process)
-    totals = {k: sum(r[k] for r in rows) for k in ("printed", "keyed", "counted", "valid")}
-    handed_out = db.session.scalar(
+    totals = {k: sum(r[k] for r in rows) for k in ("printed", "handed_out", "keyed", "counted", "valid")}
+    # Codes exchanged before the polling point was recorded with them: counted apart, so the totals still add up.
+    unassigned = db.session.scalar(
         sa.select(sa.func.count()).select_from(VoteRecord)
-        .where(VoteRecord.process_id == process.id, VoteRecord.channel == Channel.paper)
+        .where(VoteRecord.process_id == process.id, VoteRecord.channel == Channel.paper,
+               VoteRecord.polling_point_id.is_(None))
     )
     preload([process], current_locale())
     return render(
@@ -567,7 +664,7 @@ def _paper_page(process: Process, point_form=None, hand_out_form=None, errors=()
         process=process,
         rows=rows,
         totals=totals,
-        handed_out=handed_out,
+        unassigned=unassigned,
         mismatch_count=len(services.paper_mismatches(process)),
         point_form=point_form,
         hand_out_form=hand_out_form,
@@ -628,7 +725,8 @@ def hand_out(process_id):
         else:
             db.session.commit()
             flash(_("Code accepted: give the voter one paper ballot. This code can no longer vote online."), "success")
-            return redirect(url_for("budgets_admin.paper", process_id=process.id, _anchor="hand-out"))
+            return redirect(url_for("budgets_admin.paper", process_id=process.id, point=form.point.data,
+                                    _anchor="hand-out"))
     return _paper_page(process, hand_out_form=form, errors=errors, status=422)
 
 

@@ -11,7 +11,9 @@ import pytest
 import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
+from werkzeug.datastructures import MultiDict
 
+from participation.budgets import services
 from participation.budgets.demo import IDEAS_TITLE, VOTE_TITLE
 from participation.budgets.models import (
     Ballot,
@@ -290,6 +292,56 @@ def test_the_process_page_links_to_the_public_page_and_translations(staff, ideas
     assert f'href="/admin/translations/budget_processes/{ideas_process.id}"' in page
 
 
+def phase_actions(client, process, submit=(), comment=(), vote=()):
+    data = [("submit", p.value) for p in submit] + [("comment", p.value) for p in comment] + [("vote", p.value) for p in vote]
+    token = csrf_from(client.get("/admin/").get_data(as_text=True))
+    return client.post(f"/admin/budgets/{process.id}/phases/actions", data=MultiDict([("csrf_token", token), *data]))
+
+
+def allowed_actions(process) -> dict[Phase, set[str]]:
+    db.session.expire_all()
+    return {ph.phase: ph.actions for ph in db.session.scalars(sa.select(ProcessPhase).filter_by(process_id=process.id))}
+
+
+def test_the_process_page_shows_the_actions_allowed_per_phase(staff, ideas_process):
+    page = text(staff(FAC).get(f"/admin/budgets/{ideas_process.id}"))
+    assert re.search(r'name="submit" value="proposals" id="submit-proposals"\s+checked', page)
+    assert not re.search(r'name="comment" value="proposals" id="comment-proposals"\s+checked', page)
+    assert 'name="vote" value="vote"' in page and 'name="vote" value="proposals"' not in page
+
+
+def test_comments_are_allowed_in_the_ideas_phase(staff, ideas_process):
+    resp = phase_actions(staff(FAC), ideas_process, submit=[Phase.proposals], comment=[Phase.proposals, Phase.feasibility],
+                         vote=[Phase.vote])
+    assert resp.status_code == 302
+    actions = allowed_actions(ideas_process)
+    assert actions[Phase.proposals] == {"submit", "comment"}
+    assert actions[Phase.feasibility] == {"comment"}
+    assert actions[Phase.vote] == {"vote"}
+    assert actions[Phase.results] == set()
+    assert reload(ideas_process).allows("comment")
+
+
+def test_unticking_every_box_of_a_phase_closes_it(staff, ideas_process):
+    assert phase_actions(staff(FAC), ideas_process, vote=[Phase.vote]).status_code == 302
+    assert allowed_actions(ideas_process)[Phase.proposals] == set()
+
+
+def test_voting_in_the_ideas_phase_is_refused_and_nothing_is_saved(staff, ideas_process):
+    before = allowed_actions(ideas_process)
+    resp = phase_actions(staff(FAC), ideas_process, submit=[Phase.proposals], comment=[Phase.proposals],
+                         vote=[Phase.proposals, Phase.vote])
+    assert resp.status_code == 422
+    assert "Voting can only be allowed in the vote phase." in text(resp)
+    assert allowed_actions(ideas_process) == before
+
+
+def test_a_mediator_cannot_change_the_actions_of_phases(staff, ideas_process):
+    before = allowed_actions(ideas_process)
+    assert phase_actions(staff(MED), ideas_process, comment=[Phase.proposals]).status_code == 403
+    assert allowed_actions(ideas_process) == before
+
+
 # --- review, moderation, merge ---------------------------------------------------------
 
 
@@ -371,6 +423,74 @@ def test_a_mediator_sees_the_review_list_without_contacts_nor_actions(staff, res
 def test_a_mediator_cannot_review(staff, resident, ideas_process):
     propose(resident, ideas_process, "Des bancs au parc", 12000)
     assert review(staff(MED), ideas_process, 1).status_code == 403
+
+
+# --- comments ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def commented(staff, resident, ideas_process):
+    """Proposal #1 of the Frais Vallon budget with one comment (comments allowed while ideas are collected)."""
+    propose(resident, ideas_process, "Des bancs au parc", 12000)
+    assert phase_actions(staff(FAC), ideas_process, submit=[Phase.proposals], comment=[Phase.proposals],
+                         vote=[Phase.vote]).status_code == 302
+    proposal = db.session.scalar(sa.select(Proposal).filter_by(process_id=ideas_process.id, number=1))
+    comment = services.add_comment(proposal, "Il faudrait aussi de l'ombre près des bancs.", "Sami", "fr")
+    db.session.commit()
+    return comment
+
+
+def moderate_comment(client, process, comment, **data):
+    prefix = f"c{comment.id}"
+    return post(client, f"/admin/budgets/{process.id}/comments/{comment.id}/moderate",
+                {f"{prefix}-{k}": v for k, v in data.items()}, prefix=prefix)
+
+
+def test_comments_are_listed_with_their_author_and_day_on_the_review_page(staff, ideas_process, commented):
+    page = text(staff(FAC).get(f"/admin/budgets/{ideas_process.id}/proposals"))
+    assert "Il faudrait aussi de l&#39;ombre près des bancs." in page
+    assert "Sami" in page
+    assert f"/comments/{commented.id}/moderate" in page
+
+
+def test_hiding_a_comment_needs_a_public_reason(staff, ideas_process, commented):
+    resp = moderate_comment(staff(FAC), ideas_process, commented, hide="1", reason=" ")
+    assert resp.status_code == 422
+    assert "Give a reason: it is shown publicly." in text(resp)
+    assert reload(commented).is_hidden is False
+
+
+def test_a_hidden_comment_leaves_the_public_proposal_page(staff, resident, ideas_process, commented):
+    assert "de l&#39;ombre" in text(resident.get(f"/b/{ideas_process.id}/p/1"))
+    resp = moderate_comment(staff(FAC), ideas_process, commented, hide="1", reason="Hors sujet.")
+    assert resp.status_code == 302
+    comment = reload(commented)
+    assert (comment.is_hidden, comment.hidden_reason) == (True, "Hors sujet.")
+    public = text(resident.get(f"/b/{ideas_process.id}/p/1"))
+    assert "de l&#39;ombre" not in public and "de l'ombre" not in public
+    assert "Hors sujet." in text(staff(FAC).get(f"/admin/budgets/{ideas_process.id}/proposals"))
+
+
+def test_a_hidden_comment_can_be_shown_again(staff, ideas_process, commented):
+    fac = staff(FAC)
+    moderate_comment(fac, ideas_process, commented, hide="1", reason="Hors sujet.")
+    assert moderate_comment(fac, ideas_process, commented, hide="0").status_code == 302
+    comment = reload(commented)
+    assert (comment.is_hidden, comment.hidden_reason) == (False, "")
+
+
+def test_a_mediator_reads_comments_but_cannot_moderate_them(staff, ideas_process, commented):
+    med = staff(MED)
+    page = text(med.get(f"/admin/budgets/{ideas_process.id}/proposals"))
+    assert "de l&#39;ombre" in page and "/moderate" not in page
+    assert moderate_comment(med, ideas_process, commented, hide="1", reason="Hors sujet.").status_code == 403
+    assert reload(commented).is_hidden is False
+
+
+def test_a_comment_of_another_budget_is_not_found(staff, vote_process, commented):
+    resp = moderate_comment(staff(FAC), vote_process, commented, hide="1", reason="Hors sujet.")
+    assert resp.status_code == 404
+    assert reload(commented).is_hidden is False
 
 
 # --- voter codes -----------------------------------------------------------------------

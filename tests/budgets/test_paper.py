@@ -94,9 +94,17 @@ def paper_ballots() -> list[Ballot]:
     return list(db.session.scalars(sa.select(Ballot).where(Ballot.channel == Channel.paper)))
 
 
-def hand_out(client, process, code):
-    point = db.session.scalar(sa.select(PollingPoint.id).filter_by(process_id=process.id))
+def hand_out(client, process, code, point=None):
+    if point is None:
+        point = db.session.scalar(sa.select(PollingPoint.id).filter_by(process_id=process.id).order_by(PollingPoint.id))
     return post(client, f"/admin/budgets/{process.id}/paper/hand-out", {"code": code, "point": str(point)})
+
+
+def reconciliation_rows(client, process) -> dict[str, list[str]]:
+    """{polling point name: its figures (printed, handed out, keyed, counted, valid, invalid)}, and "Total"."""
+    page = text(client.get(f"/admin/budgets/{process.id}/paper"))
+    return {name: re.findall(r"<td>(\d+)</td>", cells)
+            for name, cells in re.findall(r'<tr[^>]*>\s*<th scope="row">([^<]+)</th>(.*?)</tr>', page, re.DOTALL)}
 
 
 # --- polling points and printed ballots ------------------------------------------------
@@ -213,8 +221,8 @@ def test_an_invalid_ballot_is_shown_in_the_reconciliation(official, process, tok
     key(official(MEDIATOR), process, tokens[1], [2])
     page = text(official(FAC).get(f"/admin/budgets/{process.id}/paper"))
     row = re.search(r'<tr id="point-\d+">(.*?)</tr>', page, re.DOTALL).group(1)
-    # printed, keyed, counted, valid, invalid
-    assert re.findall(r"<td>(\d+)</td>", row) == ["5", "2", "2", "1", "1"]
+    # printed, handed out, keyed, counted, valid, invalid
+    assert re.findall(r"<td>(\d+)</td>", row) == ["5", "0", "2", "2", "1", "1"]
 
 
 def test_a_ballot_breaking_the_rules_is_keyed_as_invalid(official, process, tokens):
@@ -292,5 +300,38 @@ def test_the_reconciliation_counts_the_codes_exchanged_for_paper(official, proce
     mediator = official(MEDIATOR)
     for code in demo_codes(process)[:3]:
         hand_out(mediator, process, code)
-    page = text(mediator.get(f"/admin/budgets/{process.id}/paper"))
-    assert re.search(r"all polling points together:\s*<strong>3</strong>", page)
+    assert reconciliation_rows(mediator, process)["Total"][1] == "3"
+
+
+def test_the_reconciliation_shows_the_codes_handed_out_per_polling_point(official, process, tokens):
+    fac = official(FAC)
+    assert post(fac, f"/admin/budgets/{process.id}/paper/points", {"name": "Mairie de secteur", "tokens": "3"}).status_code == 302
+    mairie = db.session.scalar(sa.select(PollingPoint.id).filter_by(name="Mairie de secteur"))
+    mediator = official(MEDIATOR)
+    codes = demo_codes(process)
+    for code in codes[:2]:
+        assert hand_out(mediator, process, code).status_code == 302  # the first point: Frais Vallon
+    assert hand_out(mediator, process, codes[2], point=mairie).status_code == 302
+    assert db.session.scalar(sa.select(VoteRecord.polling_point_id).filter_by(channel=Channel.paper)
+                             .order_by(VoteRecord.id.desc()).limit(1)) == mairie
+    rows = reconciliation_rows(mediator, process)
+    assert rows["Maison de quartier Frais Vallon"][:2] == ["5", "2"]
+    assert rows["Mairie de secteur"][:2] == ["3", "1"]
+    assert rows["Total"][:2] == ["8", "3"]
+
+
+def test_with_several_polling_points_the_official_must_choose_theirs(official, process, tokens):
+    fac = official(FAC)
+    post(fac, f"/admin/budgets/{process.id}/paper/points", {"name": "Mairie de secteur", "tokens": "3"})
+    resp = hand_out(fac, process, demo_codes(process)[0], point="")
+    assert resp.status_code == 422
+    assert count(VoteRecord) == 0
+
+
+def test_after_a_hand_out_the_officials_polling_point_stays_chosen(official, process, tokens):
+    fac = official(FAC)
+    post(fac, f"/admin/budgets/{process.id}/paper/points", {"name": "Mairie de secteur", "tokens": "3"})
+    mairie = db.session.scalar(sa.select(PollingPoint.id).filter_by(name="Mairie de secteur"))
+    resp = hand_out(fac, process, demo_codes(process)[0], point=mairie)
+    page = text(fac.get(resp.headers["Location"]))
+    assert re.search(rf'<option selected value="{mairie}">|<option value="{mairie}" selected>', page)

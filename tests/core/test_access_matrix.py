@@ -69,13 +69,21 @@ def _fixtures() -> dict:
     vote_process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
     ideas_process = db.session.scalar(sa.select(Process).filter_by(title=IDEAS_TITLE))
     from participation.budgets import services as budgets
-    from participation.budgets.models import VotingMethod
+    from participation.budgets.models import Proposal, VotingMethod
     from participation.core.territories import Commune
 
     narbonne = db.session.scalar(sa.select(Commune).filter_by(contract_id=nar.id, insee_code="11262"))
     nar_process = budgets.create_process(narbonne, "Budget participatif de Narbonne", 20000, "fr",
                                          method=VotingMethod.approval)
-    budgets.submit_proposal(nar_process, title="Un abri vélo", description="Un abri pour les vélos.", original_locale="fr")
+    nar_proposal = budgets.submit_proposal(nar_process, title="Un abri vélo", description="Un abri pour les vélos.",
+                                           original_locale="fr")
+    comments = {}
+    for key, process, proposal in (
+        ("own_comment", vote_process, db.session.scalar(sa.select(Proposal).filter_by(process_id=vote_process.id, number=1))),
+        ("nar_comment", nar_process, nar_proposal),
+    ):
+        next(ph for ph in process.phases if ph.phase == process.phase).allows_comment = True
+        comments[key] = budgets.add_comment(proposal, "Bonne idée.", "Sami", "fr").id
     nar_point = budgets.add_polling_point(nar_process, "Mairie", None, 2)
     own_point = budgets.add_polling_point(ideas_process, "Maison de quartier", None, 2)
     db.session.commit()
@@ -86,6 +94,7 @@ def _fixtures() -> dict:
         "ideas_process": ideas_process.id,
         "nar_process": nar_process.id,
         "own_point": own_point.id,
+        **comments,
         "nar_point": nar_point.id,
         "amp": amp.id,
         "nar": nar.id,
@@ -204,11 +213,18 @@ EXPECTED = {
     "budgets_admin.process": _on_budget("/admin/budgets/{process}", BUDGET_MANAGERS),
     "budgets_admin.settings": _on_budget("/admin/budgets/{process}/settings", BUDGET_MANAGERS, "POST"),
     "budgets_admin.phase_dates": _on_budget("/admin/budgets/{process}/phases/dates", BUDGET_MANAGERS, "POST"),
+    "budgets_admin.phase_actions": _on_budget("/admin/budgets/{process}/phases/actions", BUDGET_MANAGERS, "POST"),
     "budgets_admin.move_phase": _on_budget("/admin/budgets/{process}/phases/move", BUDGET_MANAGERS, "POST"),
     "budgets_admin.proposals": _on_budget("/admin/budgets/{process}/proposals", BUDGET_FIELD),
     # The demo's Marseille-wide budget has proposals; the Frais Vallon mediator does not cover it.
     "budgets_admin.review": _on_budget("/admin/budgets/{process}/proposals/1/review", BUDGET_MANAGERS, "POST", "vote_process"),
     "budgets_admin.moderate": _on_budget("/admin/budgets/{process}/proposals/1/moderate", BUDGET_MANAGERS, "POST", "vote_process"),
+    "budgets_admin.comment_moderate": [
+        ("own", "POST", lambda f: f"/admin/budgets/{f['vote_process']}/comments/{f['own_comment']}/moderate",
+         BUDGET_MANAGERS),
+        ("foreign", "POST", lambda f: f"/admin/budgets/{f['nar_process']}/comments/{f['nar_comment']}/moderate",
+         NAR_ADMINS),
+    ],
     "budgets_admin.merge": _on_budget("/admin/budgets/{process}/proposals/1/merge", BUDGET_MANAGERS, "POST", "vote_process"),
     "budgets_admin.milestone_add": _on_budget("/admin/budgets/{process}/proposals/1/milestones", BUDGET_MANAGERS, "POST",
                                               "vote_process"),
