@@ -423,18 +423,28 @@ def key_paper_ballot(process: Process, token: str, official: User, choices: dict
     # Only while the vote is open: the selection is computed when it closes.
     if process.phase != Phase.vote:
         raise RuleError("vote_closed")
-    paper = db.session.scalar(sa.select(PaperToken).where(PaperToken.process_id == process.id, PaperToken.token == token.strip().upper()))
+    # Lock the token: two officials keying the same ballot at the same moment must see each
+    # other's entry, or neither would make it count (PostgreSQL; SQLite serialises writes).
+    paper = db.session.scalar(
+        sa.select(PaperToken)
+        .where(PaperToken.process_id == process.id, PaperToken.token == token.strip().upper())
+        .with_for_update()
+    )
     if paper is None:
         raise RuleError("unknown_token")
     if choices is not None and check_choices(process, choices):
         choices = None  # breaks the rules: an invalid ballot
     content = canonical(choices)
-    existing = {e.official_id: e for e in db.session.scalars(sa.select(PaperEntry).where(PaperEntry.token_id == paper.id))}
-    if official.id in existing:
+    # Write first, then look: our entry holds the write lock (SQLite) or the token row is
+    # locked (PostgreSQL), so a colleague keying the same ballot now is seen, not missed.
+    try:
+        with db.session.begin_nested():
+            db.session.add(PaperEntry(token_id=paper.id, official_id=official.id, content=content))
+    except IntegrityError:
         raise RuleError("already_keyed")
-    db.session.add(PaperEntry(token_id=paper.id, official_id=official.id, content=content))
-    db.session.flush()
-    others = [e for uid, e in existing.items()]
+    others = list(db.session.scalars(
+        sa.select(PaperEntry).where(PaperEntry.token_id == paper.id, PaperEntry.official_id != official.id)
+    ))
     if not others:
         return KeyingResult("first")
     if any(e.content == content for e in others):
@@ -443,8 +453,11 @@ def key_paper_ballot(process: Process, token: str, official: User, choices: dict
             ballot = Ballot(process_id=process.id, locator=locator, receipt=_new_receipt(), channel=Channel.paper,
                             is_valid=choices is not None)
             ballot.choices = [BallotChoice(proposal_id=pid, value=v) for pid, v in sorted((choices or {}).items())]
-            db.session.add(ballot)
-            db.session.flush()
+            try:
+                with db.session.begin_nested():
+                    db.session.add(ballot)
+            except IntegrityError:
+                pass  # a colleague's matching entry counted it at the same moment: once is enough
         return KeyingResult("counted" if choices is not None else "invalid")
     return KeyingResult("mismatch")
 
