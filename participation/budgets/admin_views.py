@@ -29,6 +29,7 @@ from ..core.users import User
 from ..extensions import db
 from ..links.services import base_url
 from . import messages, services
+from . import paper as paper_service
 from .admin_forms import (
     ALL_PARAMETERS,
     ELIGIBILITY,
@@ -650,7 +651,7 @@ def _paper_page(process: Process, point_form=None, hand_out_form=None, errors=()
         # After a hand-out the official's point stays chosen for the next voter.
         hand_out_form = HandOutForm(formdata=None, data={"point": request.args.get("point", "")})
         hand_out_form.point.choices = _point_choices(process)
-    rows = services.reconciliation(process)
+    rows = paper_service.reconciliation(process)
     totals = {k: sum(r[k] for r in rows) for k in ("printed", "handed_out", "keyed", "counted", "valid")}
     # Codes exchanged before the polling point was recorded with them: counted apart, so the totals still add up.
     unassigned = db.session.scalar(
@@ -665,7 +666,7 @@ def _paper_page(process: Process, point_form=None, hand_out_form=None, errors=()
         rows=rows,
         totals=totals,
         unassigned=unassigned,
-        mismatch_count=len(services.paper_mismatches(process)),
+        mismatch_count=len(paper_service.paper_mismatches(process)),
         point_form=point_form,
         hand_out_form=hand_out_form,
         manager=can_manage_process(current_user, process),
@@ -688,7 +689,7 @@ def point_add(process_id):
     form = PollingPointForm()
     form.neighbourhood.choices = _neighbourhood_choices(process)
     if form.validate_on_submit():
-        point = services.add_polling_point(process, form.name.data, _chosen_neighbourhood(process, form.neighbourhood.data),
+        point = paper_service.add_polling_point(process, form.name.data, _chosen_neighbourhood(process, form.neighbourhood.data),
                                            form.tokens.data)
         db.session.commit()
         flash(_("Polling point added with %(count)s paper ballots to print.", count=form.tokens.data), "success")
@@ -719,7 +720,7 @@ def hand_out(process_id):
     errors = []
     if form.validate_on_submit():
         try:
-            services.hand_out_paper_ballot(process, form.code.data, _point(process, int(form.point.data)))
+            paper_service.hand_out_paper_ballot(process, form.code.data, _point(process, int(form.point.data)))
         except services.RuleError as e:
             errors = _rule_errors(e)
         else:
@@ -758,7 +759,7 @@ def key(process_id):
             keyed = None if form.invalid.data else choices
             broken = messages.violations(services.check_choices(process, keyed)) if keyed else []
             try:
-                result = services.key_paper_ballot(process, form.token.data, current_user, keyed)
+                result = paper_service.key_paper_ballot(process, form.token.data, current_user, keyed)
             except services.RuleError as e:
                 errors = _rule_errors(e)
             else:
@@ -791,7 +792,7 @@ def _entry_choices(content: str) -> dict[int, int] | None:
 def mismatches(process_id):
     """Ballots whose entries disagree, with each official's keying side by side."""
     process = _fielded(process_id)
-    tokens = services.paper_mismatches(process)
+    tokens = paper_service.paper_mismatches(process)
     entries = db.session.execute(
         sa.select(PaperEntry, User.name).join(User, User.id == PaperEntry.official_id)
         .where(PaperEntry.token_id.in_([t.id for t in tokens]))

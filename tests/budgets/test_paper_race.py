@@ -3,7 +3,7 @@ import threading
 
 import sqlalchemy as sa
 
-from participation.budgets import services
+from participation.budgets import paper, services
 from participation.budgets.demo import VOTE_TITLE
 from participation.budgets.models import Ballot, Channel, Process
 from participation.core.users import User
@@ -12,7 +12,7 @@ from participation.extensions import db
 
 def test_simultaneous_matching_entries_count_once(app, demo):
     process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
-    point = services.add_polling_point(process, "Centre social", None, 1)
+    point = paper.add_polling_point(process, "Centre social", None, 1)
     token = point.tokens[0].token
     choice = {services.ballot_proposals(process)[0].id: 1}
     officials = [u.id for u in db.session.scalars(sa.select(User).where(User.email.in_(["admin@amp.demo", "animatrice@amp.demo"])))]
@@ -27,7 +27,7 @@ def test_simultaneous_matching_entries_count_once(app, demo):
                 proc = db.session.get(Process, process_id)
                 official = db.session.get(User, official_id)
                 barrier.wait()
-                outcomes.append(services.key_paper_ballot(proc, token, official, choice).state)
+                outcomes.append(paper.key_paper_ballot(proc, token, official, choice).state)
                 db.session.commit()
             except Exception as e:  # reported below: the test must see any failure
                 db.session.rollback()
