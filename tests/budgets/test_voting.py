@@ -323,3 +323,14 @@ def test_a_missing_nonce_never_finds_another_voters_ballot(client, vote_process)
     assert resp.status_code == 422
     assert "Your form expired" in resp.get_data(as_text=True)
     assert count(Ballot) == 1
+
+
+def test_a_hidden_idea_keeps_its_number_but_not_its_title_in_the_public_list(client, demo):
+    process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
+    proposal = db.session.scalar(sa.select(Proposal).filter_by(process_id=process.id, number=6))
+    proposal.is_hidden, proposal.hidden_reason = True, "Hors sujet"
+    db.session.commit()
+    html = client.get(f"/b/{process.id}?lang=en").get_data(as_text=True)
+    assert "Un terrain de foot synthétique" not in html and "#6" in html
+    detail = client.get(f"/b/{process.id}/p/6?lang=en").get_data(as_text=True)
+    assert "Hors sujet" in detail and "Un terrain de foot synthétique" not in detail
