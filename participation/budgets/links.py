@@ -11,9 +11,18 @@ from .models import Process
 
 
 def public_targets(contract):
+    from .models import Proposal
+
     for process in db.session.scalars(sa.select(Process).where(Process.contract_id == contract.id).order_by(Process.id)):
         yield Target(f"/b/{process.id}", process.title, process.scope, process.scope_label)
         yield Target(f"/b/{process.id}/vote", f"{process.title} — vote", process.scope, process.scope_label)
+        # Each visible idea can get its own QR (e.g. a poster at the place it would change).
+        for proposal in db.session.scalars(
+            sa.select(Proposal).where(Proposal.process_id == process.id, Proposal.is_hidden.is_(False),
+                                      Proposal.merged_into_id.is_(None)).order_by(Proposal.number)
+        ):
+            yield Target(f"/b/{process.id}/p/{proposal.number}", f"#{proposal.number} {proposal.title}", process.scope,
+                         process.title)
 
 
 @dataclass(frozen=True)

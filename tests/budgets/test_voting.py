@@ -334,3 +334,17 @@ def test_a_hidden_idea_keeps_its_number_but_not_its_title_in_the_public_list(cli
     assert "Un terrain de foot synthétique" not in html and "#6" in html
     detail = client.get(f"/b/{process.id}/p/6?lang=en").get_data(as_text=True)
     assert "Hors sujet" in detail and "Un terrain de foot synthétique" not in detail
+
+
+def test_a_facilitator_can_make_a_qr_link_for_a_budget_and_for_each_idea(client, auth, demo):
+    process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
+    auth.login("animatrice@amp.demo")
+    page = client.get("/admin/links/new").get_data(as_text=True)
+    assert f'value="/b/{process.id}"' in page and f'value="/b/{process.id}/vote"' in page
+    assert f'value="/b/{process.id}/p/1"' in page
+    resp = auth.post("/admin/links/new", {"target": f"/b/{process.id}/p/1", "title": ""}, form_page="/admin/links/new")
+    assert resp.status_code == 302
+    from participation.links.models import ShortLink
+
+    link = db.session.scalar(sa.select(ShortLink).filter_by(target_path=f"/b/{process.id}/p/1"))
+    assert client.get(f"/p/{link.code}").headers["Location"] == f"/b/{process.id}/p/1"
