@@ -51,7 +51,7 @@ def results_pb(process: Process) -> str:
     proposals = services.ballot_proposals(process)
     result = services.compute_results(process)
     selected = set(result.selected)
-    meta = pabulib.pb_meta(ballot_rules, pabulib.Outcome(process.outcome_rule.value))
+    meta = pabulib.pb_meta(ballot_rules, process.outcome_rule)
     meta.update({"description": process.title, "country": "France", "unit": process.scope_label,
                  "instance": str(process.id), "currency": "EUR"})
     projects = [

@@ -19,6 +19,7 @@ from ..core.content_i18n import Translatable
 from ..core.territories import Category, Commune, Contract, Neighbourhood, Scope
 from ..core.users import User, utcnow
 from ..extensions import db
+from .rules import Method, Outcome
 
 
 def _enum(cls, name):
@@ -48,16 +49,9 @@ DEFAULT_ACTIONS = {
 }
 
 
-class VotingMethod(enum.Enum):
-    approval = "approval"
-    knapsack = "knapsack"
-    cumulative = "cumulative"
-    ranked = "ranked"
-
-
-class OutcomeRule(enum.Enum):
-    greedy = "greedy"
-    equal_shares = "equal_shares"
+#: The voting methods and outcome rules are those of the pure rules module (one definition).
+VotingMethod = Method
+OutcomeRule = Outcome
 
 
 class VoteMode(enum.Enum):

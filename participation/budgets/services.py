@@ -117,7 +117,7 @@ def set_phase_dates(process: Process, dates: list[tuple]) -> None:
 
 def rules_of(process: Process) -> rules.BallotRules:
     """The process's ballot rules; settings left over from another method are ignored."""
-    method = rules.Method(process.method.value)
+    method = process.method
     fields = {
         rules.Method.approval: {"min_picks": process.min_picks, "max_picks": process.max_picks},
         rules.Method.knapsack: {
@@ -424,7 +424,7 @@ def compute_results(process: Process):
     projects = {p.id: p.cost for p in ballot_proposals(process)}
     ballots = [{k: v for k, v in b.items() if k in projects} for b in ballots_for_tally(process)]
     ballots = [b for b in ballots if b]
-    return rules.tally(projects, ballots, rules_of(process), rules.Outcome(process.outcome_rule.value))
+    return rules.tally(projects, ballots, rules_of(process), process.outcome_rule)
 
 
 def votes_by_channel(process: Process) -> dict[int, dict[Channel, int]]:
