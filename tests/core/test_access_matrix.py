@@ -68,6 +68,7 @@ def _fixtures() -> dict:
     photo_sha = PhotoStore(current_app.config["UPLOAD_DIR"]).save(process_photo(buf.getvalue(), max_bytes=10**6))
     vote_process = db.session.scalar(sa.select(Process).filter_by(title=VOTE_TITLE))
     ideas_process = db.session.scalar(sa.select(Process).filter_by(title=IDEAS_TITLE))
+    from participation.budgets import paper as budget_paper
     from participation.budgets import services as budgets
     from participation.budgets.models import Proposal, VotingMethod
     from participation.core.territories import Commune
@@ -84,8 +85,8 @@ def _fixtures() -> dict:
     ):
         next(ph for ph in process.phases if ph.phase == process.phase).allows_comment = True
         comments[key] = budgets.add_comment(proposal, "Bonne idée.", "Sami", "fr").id
-    nar_point = budgets.add_polling_point(nar_process, "Mairie", None, 2)
-    own_point = budgets.add_polling_point(ideas_process, "Maison de quartier", None, 2)
+    nar_point = budget_paper.add_polling_point(nar_process, "Mairie", None, 2)
+    own_point = budget_paper.add_polling_point(ideas_process, "Maison de quartier", None, 2)
     db.session.commit()
     return {
         "photo": photo_sha,
