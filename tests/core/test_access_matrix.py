@@ -269,7 +269,7 @@ def test_every_view_declares_who_may_call_it():
     assert not undeclared, f"views without @public, @authenticated or @staff_required: {undeclared}"
 
 
-def _check(app, endpoint, method, url, who, allowed):
+def assert_access(app, endpoint, method, url, who, allowed):
     client = app.test_client()
     auth = Auth(client)
     if who != "anon":
@@ -311,11 +311,11 @@ def test_read_access(app, endpoint, case_index):
     fixtures = _fixtures()
     _label, method, build, allowed = EXPECTED[endpoint][case_index]
     for who in USERS:
-        _check(app, endpoint, method, build(fixtures), who, allowed)
+        assert_access(app, endpoint, method, build(fixtures), who, allowed)
 
 
 @pytest.mark.parametrize("endpoint,case_index,who", WRITE_CASES)
 def test_write_access(app, endpoint, case_index, who):
     fixtures = _fixtures()
     _label, method, build, allowed = EXPECTED[endpoint][case_index]
-    _check(app, endpoint, method, build(fixtures), who, allowed)
+    assert_access(app, endpoint, method, build(fixtures), who, allowed)

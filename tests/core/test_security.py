@@ -22,7 +22,7 @@ def test_strict_security_headers_on_every_page(client, demo):
         assert h["Referrer-Policy"] == "same-origin"
 
 
-def _no_inline_code(html: str, path: str):
+def assert_no_inline_code(html: str, path: str):
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert "src=" in tag, f"inline script on {path}: {tag}"
     assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html), f"inline script body on {path}"
@@ -33,10 +33,10 @@ def _no_inline_code(html: str, path: str):
 
 def test_no_inline_script_or_style_anywhere(client, auth, demo):
     for path in PUBLIC_PAGES:
-        _no_inline_code(client.get(path).get_data(as_text=True), path)
+        assert_no_inline_code(client.get(path).get_data(as_text=True), path)
     auth.login("admin@amp.demo")
     for path in STAFF_PAGES + ["/admin/contracts/1/referentiel"]:
-        _no_inline_code(client.get(path).get_data(as_text=True), path)
+        assert_no_inline_code(client.get(path).get_data(as_text=True), path)
 
 
 def test_htmx_is_vendored_and_configured_for_the_csp(client):
