@@ -15,8 +15,9 @@ class RuleError(ValueError):
     """A request that breaks a rule; the message is shown to the user (already translated)."""
 
 
-def scope_choices(user: User) -> list[SelectChoice]:
-    """Every scope the user administers, and everything inside them, as form choices."""
+def scope_choices(user: User, allowed=perm.can_administer) -> list[SelectChoice]:
+    """Every contract, commune and neighbourhood where `allowed(user, place)` holds, as form
+    choices (by default: where the user administers)."""
     choices: dict[str, str] = {}
     contracts = db.session.scalars(
         sa.select(Contract)
@@ -24,13 +25,13 @@ def scope_choices(user: User) -> list[SelectChoice]:
         .options(sa.orm.selectinload(Contract.communes).selectinload(Commune.neighbourhoods))
     )
     for contract in contracts:
-        if perm.can_administer(user, contract):
+        if allowed(user, contract):
             choices[f"c{contract.id}"] = contract.name
         for commune in contract.communes:
-            if perm.can_administer(user, commune):
+            if allowed(user, commune):
                 choices[f"m{commune.id}"] = f"{contract.name} › {commune.name}"
             for n in commune.neighbourhoods:
-                if perm.can_administer(user, n):
+                if allowed(user, n):
                     choices[f"n{n.id}"] = f"{contract.name} › {commune.name} › {n.name}"
     return [SelectChoice(value, label) for value, label in choices.items()]
 

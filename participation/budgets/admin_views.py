@@ -23,7 +23,7 @@ from ..core.htmx import render
 from ..core.i18n import current_locale
 from ..core.permissions import staff_required
 from ..core.qr import qr_png
-from ..core.territories import Commune, Contract, Neighbourhood
+from ..core.territories import Neighbourhood
 from ..core.users import User
 from ..extensions import db
 from ..links.services import base_url
@@ -101,25 +101,6 @@ def _proposal(process: Process, number: int) -> Proposal:
     return proposal
 
 
-def _scope_choices(user: User) -> list[SelectChoice]:
-    """Every contract, commune and neighbourhood where the user may run a process."""
-    choices = []
-    contracts = db.session.scalars(
-        sa.select(Contract).order_by(Contract.name)
-        .options(sa.orm.selectinload(Contract.communes).selectinload(Commune.neighbourhoods))
-    )
-    for contract in contracts:
-        if can_manage_process(user, contract):
-            choices.append(SelectChoice(f"c{contract.id}", contract.name))
-        for commune in contract.communes:
-            if can_manage_process(user, commune):
-                choices.append(SelectChoice(f"m{commune.id}", f"{contract.name} › {commune.name}"))
-            for n in commune.neighbourhoods:
-                if can_manage_process(user, n):
-                    choices.append(SelectChoice(f"n{n.id}", f"{contract.name} › {commune.name} › {n.name}"))
-    return choices
-
-
 def _neighbourhood_choices(process: Process) -> list[SelectChoice]:
     return [SelectChoice("", _("(not given)"))] + [SelectChoice(str(n.id), n.name) for n in scope_neighbourhoods(process)]
 
@@ -147,7 +128,7 @@ def index():
 
 def _new_process_form(**kwargs) -> NewProcessForm:
     form = NewProcessForm(**kwargs)
-    form.scope.choices = _scope_choices(current_user)
+    form.scope.choices = admin_services.scope_choices(current_user, can_manage_process)
     return form
 
 
@@ -642,16 +623,16 @@ def milestone_add(process_id, number):
     proposal = _proposal(process, number)
     form = MilestoneForm(prefix=f"ms{number}")
     errors = []
-    if not proposal.is_selected:
-        errors.append(_("Only a project selected by the vote has a follow-up."))
-    elif form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             photos = services.process_photos([form.photo.data] if form.photo.data else [])
+            services.add_milestone(proposal, form.happened_on.data, MilestoneStatus(form.status.data), form.text.data,
+                                   photos[0] if photos else None)
         except services.PhotoRejected as e:
             form.photo.errors.append(e.message)
+        except services.RuleError as e:
+            errors.extend(_rule_errors(e))
         else:
-            services.add_milestone(proposal, form.happened_on.data, MilestoneStatus(form.status.data), form.text.data,
-                           photos[0] if photos else None)
             db.session.commit()
             flash(_("Step added to the follow-up of #%(number)s.", number=number), "success")
             return redirect(url_for("budgets_admin.follow_up", process_id=process.id, _anchor=f"p{number}"))
