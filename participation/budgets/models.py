@@ -15,6 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.channels import Channel
 from ..core.content_i18n import Translatable
 from ..core.territories import Category, Commune, Contract, Neighbourhood, Scope
 from ..core.users import User, utcnow
@@ -64,12 +65,6 @@ class VoteMode(enum.Enum):
 class Eligibility(enum.Enum):
     self_declared = "self_declared"
     verified = "verified"
-
-
-class Channel(enum.Enum):
-    web = "web"
-    assisted = "assisted"
-    paper = "paper"
 
 
 class Feasibility(enum.Enum):

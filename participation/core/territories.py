@@ -166,6 +166,33 @@ class Category(Translatable, db.Model):
         return Scope(self.contract_id)
 
 
+class Indicator(Translatable, db.Model):
+    """An indicator of a contract's référentiel (e.g. "share of residents who feel safe"),
+    attached to a défi or an orientation. Questions and, later, governance figures refer to it."""
+
+    __tablename__ = "indicators"
+    __translatable__ = ("name", "description")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id", ondelete="SET NULL"))
+    #: Short reference used in exports ("I1.2"), unique within the contract.
+    code: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Free text: "%", "residents", "€"…
+    unit: Mapped[str] = mapped_column(sa.String(32), default="")
+
+    contract: Mapped[Contract] = relationship()
+    category: Mapped[Category | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("contract_id", "code"),)
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.contract_id)
+
+
 def top_categories(contract: Contract) -> list[Category]:
     """The référentiel's challenges and orientations (sub-themes hang below them), in order."""
     return list(
