@@ -49,8 +49,9 @@ def create_app(config_class=None) -> Flask:
     from .admin.views import bp as admin_bp
     from .budgets.views import bp as budgets_bp
     from .budgets.admin_views import bp as budgets_admin_bp
-    from .questionnaires.views import bp as questionnaires_bp
-    from .questionnaires.admin_views import bp as questionnaires_admin_bp
+    from .questionnaires.views import routes as questionnaire_routes
+
+    questionnaires_bp, questionnaires_admin_bp = questionnaire_routes()
 
     for bp in (core_bp, accounts_bp, territories_bp, links_bp, admin_bp, budgets_bp, budgets_admin_bp,
                questionnaires_bp, questionnaires_admin_bp):

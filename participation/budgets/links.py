@@ -1,12 +1,11 @@
 """Public entry points of participatory budgets: short links and QR posters, and what a
 neighbourhood page lists as open."""
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask import url_for
 
 from ..extensions import db
 from ..links.services import Target
+from ..territories.views import Opening
 from .models import Process
 
 
@@ -23,14 +22,6 @@ def public_targets(contract):
         ):
             yield Target(f"/b/{process.id}/p/{proposal.number}", f"#{proposal.number} {proposal.title}", process.scope,
                          process.title)
-
-
-@dataclass(frozen=True)
-class Opening:
-    title: str
-    url: str
-    kind: str
-    status: str
 
 
 def openings(neighbourhood):

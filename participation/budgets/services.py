@@ -2,8 +2,6 @@
 voting (online and on paper), results. Services flush; the view commits once."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ..core.secret_codes import CODE_LENGTH, format_code, keyed_hash, normalise_code  # noqa: F401
 from ..core.users import User, utcnow
 from ..extensions import db
 from ..links.models import ALPHABET
@@ -39,7 +38,6 @@ from .models import (
     VotingMethod,
 )
 
-CODE_LENGTH = 10  # 31**10 ≈ 8e14: not guessable at any rate a server allows
 
 
 class RuleError(ValueError):
@@ -54,20 +52,6 @@ class RuleError(ValueError):
 # --- keys ---------------------------------------------------------------------------
 
 
-def _key() -> bytes:
-    return (current_app.config.get("BALLOT_KEY") or current_app.config["SECRET_KEY"]).encode()
-
-
-def keyed_hash(purpose: str, value: str) -> str:
-    return hmac.new(_key(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch in ALPHABET)
-
-
-def format_code(code: str) -> str:
-    return f"{code[:5]}-{code[5:]}"
 
 
 # --- processes and phases -------------------------------------------------------------

@@ -1,4 +1,6 @@
 """Public territory pages: a contract, its neighbourhoods, one neighbourhood."""
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, request
 from flask_babel import gettext as _
@@ -16,6 +18,16 @@ bp = Blueprint("territories", __name__)
 
 #: Each mechanism lists what is open in a neighbourhood: fn(neighbourhood) -> [Opening].
 _openings: list = []
+
+
+@dataclass(frozen=True)
+class Opening:
+    """One line of "what is open here" on a neighbourhood page."""
+
+    title: str
+    url: str
+    kind: str
+    status: str
 
 
 def register_openings(provider) -> None:
