@@ -51,3 +51,17 @@ class CategoryForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)])
+
+
+class IndicatorForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=16), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dots and dashes only."))],
+        description=_l("Short reference used in exports, e.g. I3.1."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)],
+                       description=_l("What it measures, e.g. “Share of residents who feel safe in the evening”."))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)],
+                                description=_l("Optional: how it is computed, from which questions or sources."))
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=32)], description=_l("Optional, e.g. %, residents, €."))
+    category = SelectField(_l("Challenge or orientation"), validators=[Optional()])

@@ -10,11 +10,11 @@ from ..core.content_i18n import preload, set_translation, translations_of
 from ..core.htmx import render
 from ..core.i18n import current_locale
 from ..core.permissions import staff_required
-from ..core.territories import Category, Contract, top_categories
+from ..core.territories import Category, Contract, Indicator, top_categories
 from ..core.users import Role, RoleGrant, User
 from ..extensions import db
-from . import services
-from .forms import CategoryForm, ConfirmForm, GrantForm, StaffForm
+from . import indicators as indicator_services, services
+from .forms import CategoryForm, ConfirmForm, GrantForm, IndicatorForm, StaffForm
 from .translations import FIELD_LABELS, TRANSLATABLE
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -176,11 +176,13 @@ def _contract_for_staff(contract_id: int) -> Contract:
 def referentiel(contract_id):
     contract = _contract_for_staff(contract_id)
     tops = top_categories(contract)
-    preload([c for t in tops for c in (t, *t.children)], current_locale())
+    indicators = indicator_services.contract_indicators(contract)
+    preload([c for t in tops for c in (t, *t.children)] + indicators, current_locale())
     return render(
         "admin/referentiel.html",
         contract=contract,
         tops=tops,
+        indicators=indicators,
         can_edit=perm.can_edit_referentiel(current_user, contract),
         confirm_form=ConfirmForm(),
     )
@@ -247,6 +249,66 @@ def category_delete(category_id):
         db.session.commit()
         flash(_("Entry deleted."), "success")
     return redirect(url_for("admin.referentiel", contract_id=contract.id))
+
+
+# --- indicators of the référentiel ---------------------------------------------
+
+
+def _indicator_form(contract: Contract, indicator: Indicator | None = None) -> IndicatorForm:
+    form = IndicatorForm()
+    if indicator is not None and request.method == "GET":
+        form = IndicatorForm(data={"code": indicator.code, "name": indicator.name, "description": indicator.description,
+                                   "unit": indicator.unit, "category": str(indicator.category_id or "")})
+    form.category.choices = services.category_parent_choices(contract)
+    return form
+
+
+def _save_indicator_view(contract: Contract, indicator: Indicator | None):
+    perm.ensure(perm.can_edit_referentiel(current_user, contract))
+    form = _indicator_form(contract, indicator)
+    if form.validate_on_submit():
+        try:
+            target = indicator or Indicator(original_locale=contract.default_locale)
+            indicator_services.save_indicator(target, contract, form.data)
+        except services.RuleError as e:
+            db.session.rollback()
+            field = form.code if str(e) == "code" else form.category
+            field.errors.append(RULE_MESSAGES[str(e)]())
+        else:
+            db.session.commit()
+            flash(_("Indicator saved."), "success")
+            return redirect(url_for("admin.referentiel", contract_id=contract.id, _anchor="indicators"))
+    return render(
+        "admin/indicator_form.html", form=form, contract=contract, indicator=indicator,
+        tagged=indicator_services.tagged_questions(indicator) if indicator else 0, confirm_form=ConfirmForm(),
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.route("/contracts/<int:contract_id>/indicators/new", methods=["GET", "POST"])
+@staff_required
+def indicator_new(contract_id):
+    return _save_indicator_view(db.get_or_404(Contract, contract_id), None)
+
+
+@bp.route("/indicators/<int:indicator_id>/edit", methods=["GET", "POST"])
+@staff_required
+def indicator_edit(indicator_id):
+    indicator = db.get_or_404(Indicator, indicator_id)
+    return _save_indicator_view(indicator.contract, indicator)
+
+
+@bp.post("/indicators/<int:indicator_id>/delete")
+@staff_required
+def indicator_delete(indicator_id):
+    indicator = db.get_or_404(Indicator, indicator_id)
+    contract = indicator.contract
+    perm.ensure(perm.can_edit_referentiel(current_user, contract))
+    if ConfirmForm().validate_on_submit():
+        indicator_services.delete_indicator(indicator)
+        db.session.commit()
+        flash(_("Indicator deleted."), "success")
+    return redirect(url_for("admin.referentiel", contract_id=contract.id, _anchor="indicators"))
 
 
 # --- content translations ---------------------------------------------------

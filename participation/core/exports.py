@@ -18,11 +18,12 @@ def safe_cell(value):
     return value
 
 
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
-    """UTF-8 with BOM so that spreadsheet programs open accents and Arabic correctly."""
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence], delimiter: str = ",") -> str:
+    """UTF-8 with BOM so that spreadsheet programs open accents and Arabic correctly.
+    `delimiter=";"` for spreadsheets set up for French (where "," is the decimal mark)."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow([safe_cell(str(h)) for h in headers])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])

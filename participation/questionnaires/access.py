@@ -15,7 +15,13 @@ def can_manage(user: User, questionnaire) -> bool:
 
 
 def can_enter(user: User, questionnaire) -> bool:
-    return perm.has_role(user, ENTRY_ROLES, questionnaire)
+    """A mediator collects answers where they work: on a questionnaire of their scope, and
+    also on a wider one (a commune-wide barometer) that covers their neighbourhood."""
+    if perm.has_role(user, ENTRY_ROLES, questionnaire):
+        return True
+    return user.is_authenticated and any(
+        g.role in ENTRY_ROLES and questionnaire.scope.covers(g.scope) for g in user.grants
+    )
 
 
 def can_view_results(user: User, questionnaire) -> bool:

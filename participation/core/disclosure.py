@@ -1,0 +1,290 @@
+"""Statistical disclosure control of published counts: small cells are shown as "s".
+
+Rules (the ones French public statistics apply to small areas):
+
+- a count of people from 1 to `min_cell` − 1 (10 by default) is *suppressed* ("s"), and so is
+  its percentage; zeros are shown (a 0 reveals nobody);
+- *secondary suppression*: when a shown total would let a reader recompute a suppressed cell
+  ("total − sum of the shown cells"), more cells are suppressed until none can be;
+- a table whose respondent total is below `min_cell` is suppressed entirely, zeros included
+  (with 7 respondents, "no: 0" would tell what all 7 answered).
+
+"Cannot be recomputed" is checked exactly, not with a rule of thumb. A reader knows every shown
+cell and total, that the cells of an additive line add up to its total, and that a suppressed
+cell is at least 1 (zeros are shown). With the totals written as negative cells, a table and
+its margins are a *network*: every cell sits on one row line and one column line. A suppressed
+cell can differ from its true value exactly when moving one person around a cycle of
+suppressed cells keeps every line balanced and every cell at least 1 (a residual-graph cycle,
+as in min-cost circulation). When no such cycle exists the cell is *pinned*, and the smallest
+shown cell that opens a cycle is suppressed too, until nothing is pinned. A line that is not
+additive (options of a multiple-choice question: one person may tick several) gives the reader
+no equation, which the model expresses by leaving that line's node free.
+
+This module is pure (no database, no Flask) so that governance can reuse it on any figures.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: Fewer people than this in a cell: the cell is shown as "s".
+MIN_CELL = 11
+#: What a suppressed cell shows, everywhere (pages, charts, exports).
+SUPPRESSED = "s"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A published count: `value` is None when suppressed, and so is `percent`. The true
+    count of a suppressed cell is not kept, so nothing downstream can print it by mistake."""
+
+    value: int | None
+    percent: float | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+    def __str__(self) -> str:
+        return SUPPRESSED if self.value is None else str(self.value)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One published line: cells and their total (percentages are of the total)."""
+
+    cells: tuple[Cell, ...]
+    total: Cell
+
+    @property
+    def all_suppressed(self) -> bool:
+        return self.total.suppressed and all(c.suppressed for c in self.cells)
+
+    @property
+    def any_suppressed(self) -> bool:
+        return self.total.suppressed or any(c.suppressed for c in self.cells)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows (cells with row percentages and the row total) and the column totals (with their
+    percentages of the grand total, which is `columns.total`)."""
+
+    rows: tuple[Line, ...]
+    columns: Line
+
+    @property
+    def any_suppressed(self) -> bool:
+        return self.columns.any_suppressed or any(r.any_suppressed for r in self.rows)
+
+
+# --- the network model ----------------------------------------------------------------
+
+FREE = "free"
+CELL = "cell"  # z = count, count ≥ 1 when suppressed
+TOTAL = "total"  # z = −count, count ≥ 1 when suppressed
+LOCKED = 2
+
+
+@dataclass
+class _Edge:
+    key: object
+    u: str  # a "row" node
+    v: str  # a "column" node
+    value: int
+    kind: str
+    #: 0: may be hidden; 1: published elsewhere, hidden only when nothing else helps; 2: never.
+    tier: int = 0
+
+
+class _Network:
+    def __init__(self, edges: list[_Edge], conserving: set[str]):
+        self.edges = edges
+        self.conserving = conserving
+
+    def node(self, name: str) -> str:
+        return name if name in self.conserving else FREE
+
+    def _arcs(self, e: _Edge) -> list[tuple[str, str]]:
+        """Residual arcs of a suppressed edge: u→v if its z may grow, v→u if it may shrink."""
+        u, v = self.node(e.u), self.node(e.v)
+        arcs = []
+        if e.kind == CELL or e.value >= 2:
+            arcs.append((u, v))
+        if e.kind == TOTAL or e.value >= 2:
+            arcs.append((v, u))
+        return arcs
+
+    def _reachable(self, start: str, goal: str, suppressed: list[_Edge], skip: _Edge) -> bool:
+        if start == goal:
+            return True
+        graph: dict[str, list[str]] = {}
+        for e in suppressed:
+            if e is not skip:
+                for a, b in self._arcs(e):
+                    graph.setdefault(a, []).append(b)
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), ()):
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    def pinned(self, e: _Edge, suppressed: list[_Edge]) -> bool:
+        """True if a reader can recompute e's value exactly."""
+        u, v = self.node(e.u), self.node(e.v)
+        for a, b in self._arcs(e):
+            # e's z can move along a→b if the rest of the suppressed cells close a cycle b⇝a.
+            if self._reachable(b, a, suppressed, e):
+                return False
+        return True
+
+    def protect(self, primary: set[int]) -> set[int]:
+        """Indices of the edges to suppress: `primary` plus the secondary ones."""
+        chosen = set(primary)
+        # A cell still pinned when everything that may be hidden is hidden (say the only
+        # non-zero cell of a column whose total is published elsewhere) would be hidden for
+        # nothing: it is never a candidate.
+        most = sorted(chosen | {i for i, e in enumerate(self.edges) if e.value > 0 and e.tier < LOCKED})
+        most_edges = [self.edges[i] for i in most]
+        hopeless = {i for i in most if self.pinned(self.edges[i], most_edges)}
+        while True:
+            suppressed = [self.edges[i] for i in sorted(chosen)]
+            pinned = next(
+                (self.edges[i] for i in sorted(chosen) if i not in hopeless and self.pinned(self.edges[i], suppressed)),
+                None,
+            )
+            if pinned is None:
+                return chosen
+            candidates = [
+                i for i, e in enumerate(self.edges)
+                if i not in chosen and i not in hopeless and e.value > 0 and e.tier < LOCKED
+            ]
+            if not candidates:
+                return chosen
+            ends = {self.node(pinned.u), self.node(pinned.v)} - {FREE}
+
+            def order(i: int):
+                e = self.edges[i]
+                near = bool({self.node(e.u), self.node(e.v)} & ends)
+                return (e.tier, not near, e.kind != CELL, e.value, i)
+
+            candidates.sort(key=order)
+            pick = next(
+                (i for i in candidates if not self.pinned(pinned, [*suppressed, self.edges[i]])), candidates[0]
+            )
+            chosen.add(pick)
+
+    def leaks(self, chosen: set[int]) -> bool:
+        suppressed = [self.edges[i] for i in sorted(chosen)]
+        return any(self.pinned(e, suppressed) for e in suppressed)
+
+
+def _is_small(count: int, min_cell: int) -> bool:
+    return 0 < count < min_cell
+
+
+def _percent(count: int | None, total: int | None) -> float | None:
+    if count is None or not total:
+        return None
+    return 100.0 * count / total
+
+
+# --- lines and tables ------------------------------------------------------------------
+
+
+def protect_line(
+    counts: Sequence[int], total: int, *, additive: bool = True, min_cell: int = MIN_CELL
+) -> Line:
+    """One line of counts and its total (the number of respondents).
+
+    `additive`: every respondent is in exactly one cell (single choice, scale, channel…), so
+    the cells add up to the total. A multiple-choice line is not additive.
+
+    The total is kept (the number of respondents is published with every line). When no
+    choice of cells can protect the line (eleven options chosen once each, by eleven people),
+    every cell is hidden, zeros included, so that none can be told apart.
+    """
+    counts = [int(c) for c in counts]
+    if total < min_cell:
+        # Everything goes, zeros included: "0 of them said no" tells what the few others said.
+        return Line(tuple(Cell(None) for _ in counts), Cell(None))
+    edges = [_Edge(i, "row", f"c{i}", c, CELL) for i, c in enumerate(counts)]
+    edges.append(_Edge("total", "row", "margin", total, TOTAL, tier=LOCKED))
+    network = _Network(edges, {"row"} if additive else set())
+    hidden = network.protect({i for i, c in enumerate(counts) if _is_small(c, min_cell)})
+    if network.leaks(hidden):
+        return Line(tuple(Cell(None) for _ in counts), Cell(total))
+    return Line(tuple(Cell(None) if i in hidden else Cell(c, _percent(c, total)) for i, c in enumerate(counts)),
+                Cell(total))
+
+
+def protect_table(
+    counts: Sequence[Sequence[int]],
+    row_totals: Sequence[int],
+    *,
+    rows_additive: bool = True,
+    min_cell: int = MIN_CELL,
+    margin: Line | None = None,
+) -> Table:
+    """Rows (e.g. neighbourhoods) × columns (e.g. options), with row totals (respondents of
+    each row) and column totals. The rows must partition the respondents (add a "not stated"
+    row), so that column totals are the sums of their cells and the grand total the sum of the
+    row totals. `rows_additive`: every respondent is in exactly one column.
+
+    `margin`: the column totals as already published elsewhere (the question's own results).
+    Its suppressed cells stay suppressed, and its shown ones are hidden only when nothing else
+    protects the table, so that the two pages together reveal as little as possible.
+    """
+    counts = [[int(c) for c in row] for row in counts]
+    n_rows, n_cols = len(counts), len(counts[0]) if counts else 0
+    col_totals = [sum(row[c] for row in counts) for c in range(n_cols)]
+    grand = sum(row_totals)
+    if margin is None:
+        margin = protect_line(col_totals, grand, additive=rows_additive, min_cell=min_cell)
+    if grand < min_cell:
+        return Table(tuple(Line(tuple(Cell(None) for _ in row), Cell(None)) for row in counts), margin)
+    edges: list[_Edge] = []
+    primary: set[int] = set()
+    for r, row in enumerate(counts):
+        for c, value in enumerate(row):
+            if _is_small(value, min_cell):
+                primary.add(len(edges))
+            edges.append(_Edge((r, c), f"r{r}", f"c{c}", value, CELL))
+    for r, total in enumerate(row_totals):
+        if _is_small(total, min_cell):
+            primary.add(len(edges))
+        edges.append(_Edge(("row", r), f"r{r}", "margin-col", total, TOTAL))
+    for c, total in enumerate(col_totals):
+        if margin.cells[c].suppressed:
+            primary.add(len(edges))
+        edges.append(_Edge(("col", c), "margin", f"c{c}", total, TOTAL, tier=1))
+    # Nodes: rows r… and the margin row "margin" (column totals); columns c… and the margin
+    # column "margin-col" (row totals); the grand total is where the two margins cross.
+    if margin.total.suppressed:
+        primary.add(len(edges))
+    edges.append(_Edge("grand", "margin", "margin-col", grand, CELL, tier=LOCKED))
+    conserving = {f"c{c}" for c in range(n_cols)} | {"margin-col"}
+    if rows_additive:
+        conserving |= {f"r{r}" for r in range(n_rows)} | {"margin"}
+    network = _Network(edges, conserving)
+    chosen = network.protect(primary)
+    hidden = {edges[i].key for i in chosen}
+    if network.leaks(chosen):  # no choice of cells protects it: hide every row, zeros included
+        hidden |= {(r, c) for r in range(n_rows) for c in range(n_cols)} | {("row", r) for r in range(n_rows)}
+    rows = []
+    for r, row in enumerate(counts):
+        total = None if ("row", r) in hidden else row_totals[r]
+        cells = tuple(
+            Cell(None) if (r, c) in hidden else Cell(value, _percent(value, total)) for c, value in enumerate(row)
+        )
+        rows.append(Line(cells, Cell(total)))
+    grand_shown = None if "grand" in hidden else grand
+    columns = tuple(
+        Cell(None) if ("col", c) in hidden else Cell(total, _percent(total, grand_shown))
+        for c, total in enumerate(col_totals)
+    )
+    return Table(tuple(rows), Line(columns, Cell(grand_shown)))
