@@ -6,8 +6,8 @@ Rules (the ones French public statistics apply to small areas):
   its percentage; zeros are shown (a 0 reveals nobody);
 - *secondary suppression*: when a shown total would let a reader recompute a suppressed cell
   ("total − sum of the shown cells"), more cells are suppressed until none can be;
-- a table whose respondent total is below `min_cell` is suppressed entirely, zeros included
-  (with 7 respondents, "no: 0" would tell what all 7 answered).
+- a table (or a row of a table) whose respondent total is below `min_cell` is suppressed
+  entirely, zeros included (with 7 respondents, "no: 0" would tell what all 7 answered).
 
 "Cannot be recomputed" is checked exactly, not with a rule of thumb. A reader knows every shown
 cell and total, that the cells of an additive line add up to its total, and that a suppressed
@@ -135,7 +135,6 @@ class _Network:
 
     def pinned(self, e: _Edge, suppressed: list[_Edge]) -> bool:
         """True if a reader can recompute e's value exactly."""
-        u, v = self.node(e.u), self.node(e.v)
         for a, b in self._arcs(e):
             # e's z can move along a→b if the rest of the suppressed cells close a cycle b⇝a.
             if self._reachable(b, a, suppressed, e):
@@ -179,8 +178,10 @@ class _Network:
             chosen.add(pick)
 
     def leaks(self, chosen: set[int]) -> bool:
+        """Can a hidden non-zero figure be recomputed? (A hidden zero of a small row may stay
+        pinned when a published total of 0 already says it: nothing is learnt from it.)"""
         suppressed = [self.edges[i] for i in sorted(chosen)]
-        return any(self.pinned(e, suppressed) for e in suppressed)
+        return any(e.value > 0 and self.pinned(e, suppressed) for e in suppressed)
 
 
 def _is_small(count: int, min_cell: int) -> bool:
@@ -209,6 +210,8 @@ def protect_line(
     every cell is hidden, zeros included, so that none can be told apart.
     """
     counts = [int(c) for c in counts]
+    if total == 0:
+        return Line(tuple(Cell(0) for _ in counts), Cell(0))
     if total < min_cell:
         # Everything goes, zeros included: "0 of them said no" tells what the few others said.
         return Line(tuple(Cell(None) for _ in counts), Cell(None))
@@ -245,13 +248,17 @@ def protect_table(
     grand = sum(row_totals)
     if margin is None:
         margin = protect_line(col_totals, grand, additive=rows_additive, min_cell=min_cell)
+    if grand == 0:
+        return Table(tuple(Line(tuple(Cell(0) for _ in row), Cell(0)) for row in counts), margin)
     if grand < min_cell:
         return Table(tuple(Line(tuple(Cell(None) for _ in row), Cell(None)) for row in counts), margin)
     edges: list[_Edge] = []
     primary: set[int] = set()
     for r, row in enumerate(counts):
         for c, value in enumerate(row):
-            if _is_small(value, min_cell):
+            # A row of fewer than `min_cell` people is hidden whole, zeros included (see below);
+            # a hidden zero may only grow, which is what a cell of 1 may do in the model.
+            if _is_small(value, min_cell) or _is_small(row_totals[r], min_cell):
                 primary.add(len(edges))
             edges.append(_Edge((r, c), f"r{r}", f"c{c}", value, CELL))
     for r, total in enumerate(row_totals):
@@ -278,8 +285,12 @@ def protect_table(
     rows = []
     for r, row in enumerate(counts):
         total = None if ("row", r) in hidden else row_totals[r]
+        # A row of fewer than `min_cell` people is hidden whole, like a table: its zeros would
+        # tell what its few people did not answer, hence what they did.
+        whole = _is_small(row_totals[r], min_cell)
         cells = tuple(
-            Cell(None) if (r, c) in hidden else Cell(value, _percent(value, total)) for c, value in enumerate(row)
+            Cell(None) if (r, c) in hidden or whole else Cell(value, _percent(value, total))
+            for c, value in enumerate(row)
         )
         rows.append(Line(cells, Cell(total)))
     grand_shown = None if "grand" in hidden else grand

@@ -52,6 +52,8 @@ def init_app(app) -> None:
         tr=tr,
         language_name=language_name,
         text_direction=text_direction,
+        # A function, not the `current_locale` context variable: imported macros see globals only.
+        page_locale=current_locale,
         perm=permissions,
     )
     app.jinja_env.add_extension("jinja2.ext.do")

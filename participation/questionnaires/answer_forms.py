@@ -95,7 +95,8 @@ class State:
         self.step = form.get("step", "")
         self.go = form.get("go", "")
         self.nonce = form.get("nonce", "")
-        self.help = frozenset(a for a in Assistance if a.value in form.getlist("help")) if flow.mode == "assisted" else frozenset()
+        helped = form.getlist("help") if flow.mode == "assisted" else []
+        self.help = frozenset(a for a in Assistance if a.value in helped)
         picked = form.get("picked", "")
         self.picked = int(picked) if picked.isdigit() and int(picked) in {n.id for n in flow.neighbourhoods} else None
         self.age_bands = [a.value for a in AgeBand] if q.ask_age_band else []
@@ -280,8 +281,8 @@ def problem_message(problem: logic.Problem) -> str:
     if code == "too_large":
         return _("The number must be at most %(max)s.", max=_number(p["max"]))
     if code == "not_applicable":
-        return _("This question does not apply given the answer to %(question)s: leave it empty or correct that answer.",
-                 question=p["question"])
+        return _("This question does not apply given the answer to %(question)s: "
+                 "leave it empty or correct that answer.", question=p["question"])
     simple = {
         "required": _("Please answer this question."),
         "one_choice": _("Choose only one answer."),
@@ -308,4 +309,5 @@ def response_error_message(error) -> str:
         "required": _("Please answer every required question."),
         "nonce": _("Your form expired. Check your answers and send them again."),
     }
-    return messages.get(error.code, _("This questionnaire changed while you were answering. Check your answers and send them again."))
+    changed = _("This questionnaire changed while you were answering. Check your answers and send them again.")
+    return messages.get(error.code, changed)

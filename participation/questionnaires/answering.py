@@ -91,7 +91,8 @@ def show(flow: Flow, state: State, screen: Screen, problems=None, errors=(), sta
         errors=list(errors), number=number, total=total, hidden=state.hidden_fields(screen), nonce=new_nonce(),
         pick=pick, pictogram_url=pictogram_url, labels=labels, Kind=Kind, ScaleStyle=ScaleStyle,
         SECTION=SECTION, PROFILE=PROFILE, REVIEW=REVIEW, field_name=logic.field_name, rank_field=logic.rank_field,
-        depends_on_same_section=logic.depends_on_same_section, profile_questions=profile_questions(flow.questionnaire, flow.neighbourhoods),
+        depends_on_same_section=logic.depends_on_same_section,
+        profile_questions=profile_questions(flow.questionnaire, flow.neighbourhoods),
         format_number=format_decimal, format_day=format_date, status=status,
     )
 

@@ -41,7 +41,6 @@ CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 #: Fields of a question whose change on an answered version needs a new version.
 STRUCTURAL_FIELDS = ("code", "kind", "required", "scale_style", "allow_other", "allow_dont_know", "max_choices",
                      "min_value", "max_value", "condition_code", "condition_values")
-QUESTION_FIELDS = STRUCTURAL_FIELDS + ("text", "help", "text_easy", "category_id", "indicator_id")
 SETTINGS = ("title", "intro", "intro_easy", "thanks", "purpose", "access", "opens_on", "closes_on",
             "ask_age_band", "ask_gender", "ask_residence")
 MAX_LENGTHS = {"title": 200, "text": 500, "text_easy": 500, "label": 300, "label_easy": 300, "help": 2000,
@@ -49,7 +48,7 @@ MAX_LENGTHS = {"title": 200, "text": 500, "text_easy": 500, "label": 300, "label
 
 
 class BuildError(ValueError):
-    """A change that breaks a rule; `message(e)` says it in the user's language."""
+    """A change that breaks a rule; `builder_forms.error_message(e)` says it in the user's language."""
 
     def __init__(self, code: str, /, **params):
         super().__init__(code)

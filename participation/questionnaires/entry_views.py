@@ -116,7 +116,9 @@ def read_paper_form(questionnaire: Questionnaire, form, neighbourhoods) -> tuple
             problems.setdefault(code, problem)
     by_code = {q.code: q for q in version.questions}
     for code in logic.not_applicable(version.sections, values, shown):
-        problems.setdefault(code, logic.Problem("not_applicable", {"question": by_code[code].condition_code or by_code[code].section.condition_code or ""}))
+        question = by_code[code]
+        on = question.condition_code or question.section.condition_code or ""
+        problems.setdefault(code, logic.Problem("not_applicable", {"question": on}))
     profile, profile_problems = logic.parse_profile(
         raw,
         age_bands=[a.value for a in labels.AGE_BANDS] if questionnaire.ask_age_band else (),
@@ -148,7 +150,8 @@ def _paper_page(questionnaire, neighbourhoods, form, problems=None, errors=(), s
         skipped=[q for q in questionnaire.current_version.questions if q.kind in PAPER_SKIPPED_KINDS],
         neighbourhoods=neighbourhoods, form=form, problems={k: problem_message(p) for k, p in (problems or {}).items()},
         errors=list(errors), first_error=first_error, count=_paper_count(questionnaire.id), nonce=new_nonce(),
-        profile_questions=profile_questions(questionnaire, neighbourhoods), languages_of_forms=_form_languages(), Kind=Kind,
+        profile_questions=profile_questions(questionnaire, neighbourhoods), languages_of_forms=_form_languages(),
+        Kind=Kind,
         field_name=logic.field_name, today=format_date(date.today(), "dd/MM/yyyy"), status=status,
     )
 

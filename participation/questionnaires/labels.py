@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.channels import Assistance, Channel
 from .models import Access, AgeBand, Gender, Kind, Moderation, Purpose, ScaleStyle, Status
 
-STATUSES = {Status.draft: _l("Draft"), Status.open: _l("Open"), Status.closed: _l("Closed")}
+STATUSES = {Status.draft: _l("Draft"), Status.open: _l("Open for answers"), Status.closed: _l("Closed")}
 PURPOSES = {Purpose.consultation: _l("Consultation"), Purpose.evaluation: _l("Evaluation of the contract")}
 ACCESS = {Access.open: _l("Anyone with the link or QR code"), Access.codes: _l("Single-use answer codes")}
 KINDS = {

@@ -28,7 +28,7 @@ from ..core.channels import Assistance, Channel
 from ..core.disclosure import MIN_CELL, Cell, Line, Table, protect_line, protect_table
 from ..core.territories import Neighbourhood
 from ..extensions import db
-from .models import AgeBand, Answer, Gender, Kind, Moderation, Option, Question, QuestionnaireVersion, Response
+from .models import AgeBand, Answer, Gender, Kind, Moderation, Question, QuestionnaireVersion, Response
 
 #: Kinds where every respondent is in exactly one column (the cells add up to the total).
 SINGLE_VALUED = frozenset({Kind.single, Kind.scale, Kind.yes_no, Kind.ranking})
@@ -102,6 +102,10 @@ def _group_column(by: str | None):
     }[by]
 
 
+_RESPONSE_COLUMN = {"neighbourhood": Response.neighbourhood_id, "channel": Response.channel, "locale": Response.locale,
+                    "age_band": Response.age_band, "gender": Response.gender}
+
+
 def _group_order(by: str | None, keys) -> list:
     keys = set(keys)
     if by == "channel":
@@ -138,11 +142,18 @@ def option_counts(question: Question, filters: Filters = Filters(), by: str | No
         result.counts[(group, option_id)] = n
         result.answered[group] = result.answered.get(group, 0) + n
     if question.kind not in SINGLE_VALUED:
-        distinct = sa.select(*grouped, sa.func.count(sa.distinct(Answer.response_id))).where(*where).group_by(*grouped)
-        if by in ("age_band", "gender"):
-            distinct = distinct.join(Response, Response.id == Answer.response_id)
-        rows = db.session.execute(distinct).all()
-        result.answered = {(row[0] if grouped else None): row[-1] for row in rows if row[-1]}
+        # Several rows per person: count the responses that have one (a semi-join, which
+        # PostgreSQL hashes; COUNT(DISTINCT) would sort every answer).
+        on_response = [_RESPONSE_COLUMN[by]] if by else []
+        answered = (
+            sa.select(*on_response, sa.func.count())
+            .where(Response.version_id == question.version_id, *filters.clauses(Response),
+                   sa.exists().where(Answer.response_id == Response.id, Answer.question_id == question.id,
+                                     Answer.option_id.is_not(None)))
+            .group_by(*on_response)
+        )
+        rows = db.session.execute(answered).all()
+        result.answered = {(row[0] if on_response else None): row[-1] for row in rows if row[-1]}
     result.groups = _group_order(by, result.answered)
     return result
 
@@ -375,40 +386,45 @@ class Respondents:
     breakdowns: list[Breakdown]
 
 
-def _response_counts(version: QuestionnaireVersion, filters: Filters, column) -> dict:
-    return dict(db.session.execute(
-        sa.select(column, sa.func.count())
-        .where(Response.version_id == version.id, *filters.clauses(Response))
-        .group_by(column)
-    ).all())
+PROFILE_COLUMNS = {"channel": Response.channel, "locale": Response.locale, "neighbourhood": Response.neighbourhood_id,
+                   "age_band": Response.age_band, "gender": Response.gender}
+HELP_COLUMNS = (Response.helped_read_aloud, Response.helped_translated, Response.helped_written_for)
 
 
 def respondents(version: QuestionnaireVersion, filters: Filters = Filters()) -> Respondents:
     """Who answered: by channel (always all three), language, neighbourhood, age band and
     gender ("not stated" included, so that each breakdown adds up to the total); and the kinds
-    of help given on the assisted channel (several per response: not additive)."""
-    by_channel = _response_counts(version, filters, Response.channel)
-    total = sum(by_channel.values())
-    breakdowns = [Breakdown("channel", list(Channel), protect_line([by_channel.get(c, 0) for c in Channel], total))]
-    for key, column in (("locale", Response.locale), ("neighbourhood", Response.neighbourhood_id),
-                        ("age_band", Response.age_band), ("gender", Response.gender)):
-        counts = _response_counts(version, filters, column)
-        groups = _group_order(key, counts)
-        if key in ("age_band", "gender"):  # every band, even empty ones, then "not stated"
-            groups = [*(AgeBand if key == "age_band" else Gender), None]
-        breakdowns.append(Breakdown(key, groups, protect_line([counts.get(g, 0) for g in groups], total)))
-    helped = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            *(sa.func.coalesce(sa.func.sum(sa.case((col.is_(True), 1), else_=0)), 0)
-              for col in (Response.helped_read_aloud, Response.helped_translated, Response.helped_written_for)),
-        ).where(Response.version_id == version.id, Response.channel == Channel.assisted, *filters.clauses(Response))
-    ).one()
-    help_line = protect_line(list(helped[1:]), helped[0], additive=False)
+    of help given on the assisted channel (several per response: not additive).
+
+    One scan of the responses, grouped by all five at once: the groups (at most a few thousand
+    combinations) are then added up per breakdown."""
+    cols = list(PROFILE_COLUMNS.values())
+    helped = [sa.func.sum(sa.case((col.is_(True), 1), else_=0)) for col in HELP_COLUMNS]
+    rows = db.session.execute(
+        sa.select(*cols, sa.func.count(), *helped)
+        .where(Response.version_id == version.id, *filters.clauses(Response))
+        .group_by(*cols)
+    ).all()
+    counts: dict[str, dict] = {key: {} for key in PROFILE_COLUMNS}
+    help_counts, assisted = [0, 0, 0], 0
+    for row in rows:
+        n = row[len(cols)]
+        for key, value in zip(PROFILE_COLUMNS, row[: len(cols)], strict=True):
+            counts[key][value] = counts[key].get(value, 0) + n
+        if row[0] == Channel.assisted:
+            assisted += n
+            help_counts = [a + (b or 0) for a, b in zip(help_counts, row[len(cols) + 1:], strict=True)]
+    total = sum(counts["channel"].values())
+    breakdowns = []
+    for key in PROFILE_COLUMNS:
+        groups = {"channel": list(Channel), "age_band": [*AgeBand, None], "gender": [*Gender, None]}.get(key)
+        groups = groups or _group_order(key, counts[key])  # every channel, band, gender even if empty
+        breakdowns.append(Breakdown(key, groups, protect_line([counts[key].get(g, 0) for g in groups], total)))
+    help_line = protect_line(help_counts, assisted, additive=False)
     if breakdowns[0].line.cells[list(Channel).index(Channel.assisted)].suppressed:
         # The assisted count is hidden in the channel line: not here either, nor any percentage.
         help_line = Line(tuple(Cell(c.value) for c in help_line.cells), Cell(None))
-    breakdowns.append(Breakdown("help", list(Assistance), help_line))
+    breakdowns.insert(1, Breakdown("help", list(Assistance), help_line))
     # The number of respondents is published with every breakdown line above.
     return Respondents(breakdowns[0].line.total, breakdowns)
 

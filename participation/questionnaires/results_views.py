@@ -163,8 +163,8 @@ def line_chart(chart_id: str, title: str, labels, line, percent: bool = True):
         return None
     bars = [Bar(str(label), None if c.suppressed else (c.percent if percent else c.value), _bar_text(c))
             for label, c in zip(labels, line.cells, strict=True)]
-    return bar_chart(bars, title=title, chart_id=chart_id, rtl=text_direction() == "rtl",
-                     maximum=100 if percent else None)
+    # Scaled to the longest bar (not to 100 %), so that differences show on a phone.
+    return bar_chart(bars, title=title, chart_id=chart_id, rtl=text_direction() == "rtl")
 
 
 def group_label(key: str, group, names: dict[int, str]) -> str:
@@ -242,7 +242,7 @@ def compare(qid):
     version = _version(questionnaire, errors)
     filters = parse_filters(questionnaire, errors)
     context = _common(questionnaire, version)
-    choices = [q for q in version.questions if q.is_choice]
+    choices = [q for q in version.questions if q.is_choice and q.options]
     code = request.args.get("question", "")
     question = next((q for q in choices if q.code == code), None)
     if code and question is None:

@@ -74,7 +74,8 @@ def nonce_hash(questionnaire: Questionnaire, nonce: str) -> str:
 def already_recorded(questionnaire: Questionnaire, nonce: str) -> bool:
     if len(nonce or "") < NONCE_MIN_LENGTH:
         return False
-    return db.session.scalar(sa.select(Response.id).where(Response.nonce_hash == nonce_hash(questionnaire, nonce))) is not None
+    found = db.session.scalar(sa.select(Response.id).where(Response.nonce_hash == nonce_hash(questionnaire, nonce)))
+    return found is not None
 
 
 def accepts(questionnaire: Questionnaire, channel: Channel, today: date) -> bool:

@@ -46,15 +46,17 @@ def _solvable(domains: dict, equations) -> bool:
     return _solvable({**domains, var: (lo, mid)}, equations) or _solvable({**domains, var: (mid + 1, hi)}, equations)
 
 
-def recomputable(truth: dict, shown: dict, equations, bound: int) -> set:
-    """The suppressed figures whose value is the same in every table consistent with what is shown."""
-    base = {k: (v, v) if v is not None else (1, bound) for k, v in shown.items()}
+def recomputable(truth: dict, shown: dict, equations, bound: int, zero_ok=frozenset()) -> set:
+    """The suppressed figures whose value is the same in every table consistent with what is
+    shown. A hidden figure is at least 1 (zeros are shown), except those in `zero_ok` (the
+    cells of a row hidden whole)."""
+    base = {k: (v, v) if v is not None else (0 if k in zero_ok else 1, bound) for k, v in shown.items()}
     found = set()
     for key, value in shown.items():
         if value is not None:
             continue
-        true = truth[key]
-        other = [d for d in ((1, true - 1), (true + 1, bound)) if d[0] <= d[1]]
+        true, low = truth[key], base[key][0]
+        other = [d for d in ((low, true - 1), (true + 1, bound)) if d[0] <= d[1]]
         if not any(_solvable({**base, key: d}, equations) for d in other):
             found.add(key)
     return found
@@ -81,6 +83,11 @@ def table_view(counts, row_totals, table):
     shown |= {("col", c): table.columns.cells[c].value for c in range(n_cols)}
     shown["grand"] = table.columns.total.value
     return truth, shown
+
+
+def whole_rows(counts, row_totals) -> set:
+    """Cells of the rows hidden whole (fewer than MIN_CELL people): they may be zeros."""
+    return {(r, c) for r, t in enumerate(row_totals) if 0 < t < MIN_CELL for c in range(len(counts[r]))}
 
 
 def table_equations(n_rows, n_cols, rows_additive=True):
@@ -186,6 +193,9 @@ def test_no_suppressed_cell_of_a_random_line_can_be_recomputed(seed):
     total = sum(counts)
     line = protect_line(counts, total)
     truth, shown = line_view(counts, total, line)
+    if total == 0:
+        assert all(v == 0 for v in shown.values())
+        return
     if total < MIN_CELL:
         assert all(v is None for v in shown.values())
         return
@@ -208,7 +218,7 @@ def test_a_table_suppresses_across_rows_and_columns():
     # …and in the "no" column another cell goes, else 35 − 12 − 20 would give B's 3.
     assert shown[0][1] == "s" or shown[2][1] == "s"
     truth, view = table_view(counts, [37, 17, 50], table)
-    assert not recomputable(truth, view, table_equations(3, 2), 104)
+    assert not recomputable(truth, view, table_equations(3, 2), 104, whole_rows(counts, [37, 17, 50]))
 
 
 def test_a_table_keeps_the_pattern_of_the_published_column_totals():
@@ -223,6 +233,15 @@ def test_row_percentages_use_the_row_total():
     table = protect_table([[30, 20], [11, 44]], [50, 55])
     assert [c.percent for c in table.rows[0].cells] == [60.0, 40.0]
     assert [c.percent for c in table.rows[1].cells] == [20.0, 80.0]
+
+
+def test_a_row_with_fewer_respondents_than_the_threshold_is_hidden_whole():
+    table = protect_table([[30, 20, 0], [4, 0, 0], [12, 15, 11]], [50, 4, 38])
+    assert all(c.suppressed for c in table.rows[1].cells) and table.rows[1].total.suppressed
+
+
+def test_nobody_at_all_shows_zeros():
+    assert [str(c) for c in protect_line([0, 0], 0).cells] == ["0", "0"]
 
 
 def test_a_table_with_fewer_respondents_than_the_threshold_is_entirely_suppressed():
@@ -244,9 +263,15 @@ def test_no_suppressed_cell_of_a_random_table_can_be_recomputed(seed, rows_addit
     table = protect_table(counts, row_totals, rows_additive=rows_additive)
     truth, view = table_view(counts, row_totals, table)
     grand = sum(row_totals)
+    if grand == 0:
+        assert all(v == 0 for v in view.values())
+        return
     if grand < MIN_CELL:
         assert all(v is None for v in view.values())
         return
-    leaked = recomputable(truth, view, table_equations(n_rows, n_cols, rows_additive), grand)
+    leaked = recomputable(truth, view, table_equations(n_rows, n_cols, rows_additive), grand,
+                          whole_rows(counts, row_totals))
+    # A hidden zero of a small row may be told by a published total of 0: it is a zero anyway.
+    leaked = {k for k in leaked if truth[k] != 0}
     assert not leaked, (counts, row_totals, view, leaked)
     assert all(view[(r, c)] is None for r in range(n_rows) for c in range(n_cols) if 0 < counts[r][c] < MIN_CELL)

@@ -10,18 +10,26 @@ import sqlalchemy as sa
 from PIL import Image
 from werkzeug.datastructures import MultiDict
 
-from participation.extensions import db
 from participation.questionnaires import codes
 from participation.questionnaires.models import Answer, AnswerCodeUse, Moderation, Response
 
 from ..conftest import count
 from .test_answering import (
-    Resident, answer_barometer, answer_with_code, build_questionnaire, demo_code, form_fields,
-    new_responses,
+    Resident, answer_barometer, answer_with_code, barometer, build_questionnaire, code_consultation, demo_code,
+    form_fields, new_responses,
 )
-from .test_answering import coded, q  # noqa: F401 (fixtures)
 
 FORBIDDEN_NAMES = ("ip", "addr", "agent", "user", "account", "staff", "created", "time", "session", "cookie")
+
+
+@pytest.fixture
+def q(demo):
+    return barometer()
+
+
+@pytest.fixture
+def coded(demo):
+    return code_consultation()
 
 
 def rows() -> tuple[int, int, int]:
@@ -59,7 +67,7 @@ def test_responses_and_codes_share_no_key():
 # --- single-use codes -------------------------------------------------------------------
 
 
-def test_a_code_cannot_answer_twice_from_two_sessions(app, coded):  # noqa: F811
+def test_a_code_cannot_answer_twice_from_two_sessions(app, coded):
     code = demo_code(coded, 3)
     first, second = Resident(app.test_client(), coded), Resident(app.test_client(), coded)
     for r in (first, second):  # both pass the start page before either sends
@@ -74,7 +82,7 @@ def test_a_code_cannot_answer_twice_from_two_sessions(app, coded):  # noqa: F811
     assert rows() == before
 
 
-def test_a_code_used_meanwhile_is_refused_by_the_database(app, coded, monkeypatch):  # noqa: F811
+def test_a_code_used_meanwhile_is_refused_by_the_database(app, coded, monkeypatch):
     """Two sends racing: both see the code unused; the marker's primary key refuses the second."""
     code = demo_code(coded, 4)
     first, second = Resident(app.test_client(), coded), Resident(app.test_client(), coded)
@@ -91,14 +99,14 @@ def test_a_code_used_meanwhile_is_refused_by_the_database(app, coded, monkeypatc
     assert rows() == before
 
 
-def test_using_a_code_writes_its_marker(client, coded):  # noqa: F811
+def test_using_a_code_writes_its_marker(client, coded):
     answer_with_code(client, coded, demo_code(coded, 5))
     found = codes.find_code(coded, demo_code(coded, 5))
     assert codes.is_used(found)
     assert count(AnswerCodeUse) == 1
 
 
-def test_sending_without_a_code_is_refused_and_writes_nothing(client, coded):  # noqa: F811
+def test_sending_without_a_code_is_refused_and_writes_nothing(client, coded):
     r, _sent = answer_with_code(client, coded, demo_code(coded, 6))
     r2 = Resident(client, coded)
     r2.open(f"?code={demo_code(coded, 7)}")
@@ -113,7 +121,7 @@ def test_sending_without_a_code_is_refused_and_writes_nothing(client, coded):  #
 # --- free text, photos, points ----------------------------------------------------------
 
 
-def test_free_text_with_an_email_or_a_phone_is_stored_masked_and_pending(client, q):  # noqa: F811
+def test_free_text_with_an_email_or_a_phone_is_stored_masked_and_pending(client, q):
     r = Resident(client, q)
     r.start()
     r.next({r.field("Q1"): "4", r.field("Q3"): ["other"], r.field("Q3", "other"): "appelez le 06 12 34 56 78"})
@@ -209,7 +217,7 @@ def test_a_point_is_stored_rounded_to_about_100_m(client, photo_questionnaire):
 # --- retries and refusals ---------------------------------------------------------------
 
 
-def test_a_retried_post_with_the_same_nonce_creates_no_second_response(client, q):  # noqa: F811
+def test_a_retried_post_with_the_same_nonce_creates_no_second_response(client, q):
     r = Resident(client, q)
     answer_barometer(r)
     r.next()
@@ -223,7 +231,7 @@ def test_a_retried_post_with_the_same_nonce_creates_no_second_response(client, q
     assert rows() == before
 
 
-def test_a_send_without_a_nonce_writes_nothing(client, q):  # noqa: F811
+def test_a_send_without_a_nonce_writes_nothing(client, q):
     r = Resident(client, q)
     answer_barometer(r)
     r.next()
@@ -237,7 +245,7 @@ def test_a_send_without_a_nonce_writes_nothing(client, q):  # noqa: F811
     {"p_residence": "999999"},  # a neighbourhood outside the list
     {"p_age": "centenarian"},
 ])
-def test_tampered_profile_writes_nothing(client, q, tamper):  # noqa: F811
+def test_tampered_profile_writes_nothing(client, q, tamper):
     r = Resident(client, q)
     answer_barometer(r)
     r.next()
@@ -253,7 +261,7 @@ def test_tampered_profile_writes_nothing(client, q, tamper):  # noqa: F811
     lambda r: {r.field("Q3"): ["shops", "green", "youth", "health"]},
     lambda r: {r.field("Q8"): "yesterday"},
 ])
-def test_an_invalid_answer_anywhere_writes_nothing_at_send(client, q, answers):  # noqa: F811
+def test_an_invalid_answer_anywhere_writes_nothing_at_send(client, q, answers):
     r = Resident(client, q)
     answer_barometer(r)
     r.next()

@@ -450,9 +450,13 @@ def test_easy_read_falls_back_to_the_normal_text(resident):
 # --- answer codes ------------------------------------------------------------------------
 
 
+def code_consultation() -> Questionnaire:
+    return db.session.scalar(sa.select(Questionnaire).filter_by(title=q_demo.CODES_TITLE))
+
+
 @pytest.fixture
 def coded(demo):
-    return db.session.scalar(sa.select(Questionnaire).filter_by(title=q_demo.CODES_TITLE))
+    return code_consultation()
 
 
 def demo_code(questionnaire, i=0) -> str:

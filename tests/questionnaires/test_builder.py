@@ -372,18 +372,23 @@ def test_the_first_question_cannot_move_up(staff, draft):
     assert resp.status_code == 422 and "It cannot move further in that direction." in text(resp)
 
 
-def test_deleting_a_question_and_a_section(staff, draft):
+def test_deleting_a_question_renumbers_the_others(staff, draft):
     client = staff(FAC)
     add(client, draft, "yes_no")
     add(client, draft, "short_text")
     assert post(client, f"/admin/questionnaires/{draft.id}/questions/{question(draft, 'Q1').id}/delete", {}).status_code == 302
     assert [(x.code, x.position) for x in reload(draft).current_version.questions] == [("Q2", 0)]
+
+
+def test_a_section_is_deleted_but_never_the_last_one(staff, draft):
+    client = staff(FAC)
     post(client, f"/admin/questionnaires/{draft.id}/sections", {"title": "Deux"})
     second = reload(draft).current_version.sections[1]
     assert post(client, f"/admin/questionnaires/{draft.id}/sections/{second.id}/delete", {}).status_code == 302
     first = reload(draft).current_version.sections[0]
     resp = post(client, f"/admin/questionnaires/{draft.id}/sections/{first.id}/delete", {})
     assert resp.status_code == 422 and "A questionnaire keeps at least one section." in text(resp)
+    assert len(reload(draft).current_version.sections) == 1
 
 
 def test_opening_needs_a_question_and_a_closed_questionnaire_can_reopen(staff, draft):
@@ -472,6 +477,12 @@ def test_the_list_shows_what_each_role_may_see_and_do(staff, draft):
     assert questionnaire_demo.BAROMETER_TITLE in eva and "New questionnaire" not in eva
     assert questionnaire_demo.BAROMETER_TITLE not in text(staff(NAR_ADMIN).get("/admin/questionnaires/"))
     assert staff(COM).get("/admin/questionnaires/").status_code == 403
+
+
+def test_the_back_office_links_to_questionnaires_for_those_who_see_them(staff):
+    assert 'href="/admin/questionnaires/"' in text(staff(MED).get("/admin/"))
+    assert 'href="/admin/questionnaires/"' in text(staff(EVA).get("/admin/"))
+    assert 'href="/admin/questionnaires/"' not in text(staff(COM).get("/admin/"))
 
 
 def test_a_question_is_translated_from_the_back_office(staff, draft):

@@ -16,11 +16,21 @@ from participation.extensions import db
 from participation.questionnaires.models import AgeBand, Answer, Moderation, Response, Status
 
 from ..conftest import Auth, count, csrf_from
-from .test_answering import Resident, coded, demo_code, frais_vallon_id, new_responses, q  # noqa: F401
+from .test_answering import Resident, barometer, code_consultation, demo_code, frais_vallon_id, new_responses
 
 FAC = "animatrice@amp.demo"  # facilitator, Marseille: covers the commune-wide barometer
 MEDIATOR = "mediatrice.marseille@amp.test"  # mediator on all of Marseille, made below
 PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def q(demo):
+    return barometer()
+
+
+@pytest.fixture
+def coded(demo):
+    return code_consultation()
 
 
 @pytest.fixture
@@ -163,7 +173,8 @@ def test_paper_form_typed_with_codes_is_stored_with_channel_paper_and_its_date(s
         answers.setdefault(a.question.code, []).append(a)
     assert sorted(a.option.code for a in answers["Q3"]) == ["green", "shops"]
     assert answers["Q5"][0].option.code == "fs"
-    assert [(a.option.code, a.rank) for a in sorted(answers["Q6"], key=lambda a: a.rank)] == [("safety", 1), ("clean", 2)]
+    ranked = sorted(answers["Q6"], key=lambda a: a.rank)
+    assert [(a.option.code, a.rank) for a in ranked] == [("safety", 1), ("clean", 2)]
     assert answers["Q8"][0].day == date(2026, 1, 15)
     assert answers["Q9"][0].moderation == Moderation.pending
     assert {a.submitted_on for a in response.answers} == {date(2026, 3, 2)}
@@ -247,7 +258,7 @@ def test_paper_entry_into_a_draft_is_refused(staff, q):
     assert staff(FAC).get(f"/admin/questionnaires/{q.id}/paper").status_code == 409
 
 
-def test_paper_form_of_a_code_questionnaire_needs_its_code(staff, coded):  # noqa: F811
+def test_paper_form_of_a_code_questionnaire_needs_its_code(staff, coded):
     client = staff("mediateur@amp.demo")  # mediator of Frais Vallon, where this consultation is
     before = rows()
     page = post_paper(client, coded, paper_form(coded, H1="morning", paper_date="01/03/2026", form_locale="fr"))
