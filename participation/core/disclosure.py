@@ -1,6 +1,6 @@
 """Statistical disclosure control of published counts: small cells are shown as "s".
 
-Rules (the ones French public statistics apply to small areas):
+Rules (as French official statistics apply them to small areas):
 
 - a count of people from 1 to `min_cell` − 1 (10 by default) is *suppressed* ("s"), and so is
   its percentage; zeros are shown (a 0 reveals nobody);

@@ -40,8 +40,7 @@ from .views import admin_bp
 
 #: Everyone who sees a questionnaire in the back office.
 VIEWERS = access.MANAGERS | access.ENTRY_ROLES | access.RESULT_READERS
-#: (endpoint, label, who may use it) of the pages about one questionnaire; a tool appears
-#: once its endpoint exists.
+#: (endpoint, label, who may use it) of the pages about one questionnaire.
 TOOLS = [
     ("questionnaires_admin.detail", _l("Build"), access.can_manage),
     ("questionnaires.preview", _l("Preview as a resident"), access.can_manage),
@@ -57,7 +56,7 @@ SLIPS_PER_PAGE = 10
 
 def tools_for(user: User, questionnaire: Questionnaire, skip: str = "") -> list[tuple[str, str]]:
     return [(url_for(endpoint, qid=questionnaire.id), str(label)) for endpoint, label, allowed in TOOLS
-            if endpoint != skip and endpoint in current_app.view_functions and allowed(user, questionnaire)]
+            if endpoint != skip and allowed(user, questionnaire)]
 
 
 def _managed(qid: int) -> Questionnaire:

@@ -336,10 +336,10 @@ def photo(qid, answer_id):
         abort(404)
     if answer.moderation != Moderation.published:
         perm.ensure(access.can_moderate(current_user, questionnaire))
-    from ..core.photos import PhotoStore
+    from .services import photo_store
 
     try:
-        path = PhotoStore(current_app.config["UPLOAD_DIR"]).path(answer.photo_sha256)
+        path = photo_store().path(answer.photo_sha256)
     except ValueError:
         abort(404)
     if not path.is_file():

@@ -89,10 +89,14 @@ def accepts(questionnaire: Questionnaire, channel: Channel, today: date) -> bool
 # --- photos ----------------------------------------------------------------------------
 
 
-def _store():
+def photo_store():
+    """Residents' questionnaire photos live apart from the public /media store: they are shown
+    to staff only (moderators; result readers once published), never by a public URL."""
+    from pathlib import Path
+
     from ..core.photos import PhotoStore
 
-    return PhotoStore(current_app.config["UPLOAD_DIR"])
+    return PhotoStore(Path(current_app.config["UPLOAD_DIR"]) / "questionnaires")
 
 
 def store_photo(upload) -> str:
@@ -106,12 +110,12 @@ def store_photo(upload) -> str:
         photo = process_photo(upload, max_bytes=current_app.config["MAX_PHOTO_BYTES"])
     except PhotoError as e:
         raise PhotoRejected(e.message) from e
-    return _store().save(photo)
+    return photo_store().save(photo)
 
 
 def photo_exists(sha: str) -> bool:
     try:
-        return _store().exists(sha)
+        return photo_store().exists(sha)
     except ValueError:
         return False
 

@@ -87,8 +87,12 @@ def _fixtures() -> dict:
         comments[key] = budgets.add_comment(proposal, "Bonne idée.", "Sami", "fr").id
     nar_point = budget_paper.add_polling_point(nar_process, "Mairie", None, 2)
     own_point = budget_paper.add_polling_point(ideas_process, "Maison de quartier", None, 2)
+    from participation.questionnaires.services import photo_store
+
+    questionnaires = _questionnaire_fixtures(nar, narbonne, photo_store().save(process_photo(buf.getvalue(), max_bytes=10**6)))
     db.session.commit()
     return {
+        **questionnaires,
         "photo": photo_sha,
         "vote_process": vote_process.id,
         "vote_code": demo_codes(vote_process)[0],
@@ -109,6 +113,44 @@ def _fixtures() -> dict:
         "sophie": sophie.id,
         "sophie_grant": sophie.grants[0].id,
     }
+
+
+def _questionnaire_fixtures(nar, narbonne, photo_sha) -> dict:
+    """The demo barometer (Marseille) and a Narbonne questionnaire, each with a section, a
+    question, an option and a free-text answer; a published photo answer on the barometer."""
+    from datetime import date
+
+    from participation.core.channels import Channel
+    from participation.core.territories import Indicator
+    from participation.questionnaires import builder
+    from participation.questionnaires.demo import BAROMETER_TITLE
+    from participation.questionnaires.models import Answer, Moderation, Questionnaire, Response, Status
+
+    own = db.session.scalar(sa.select(Questionnaire).filter_by(title=BAROMETER_TITLE))
+    foreign = builder.create_questionnaire(narbonne, "Enquête de Narbonne", "fr")
+    builder.add_question(foreign.current_version.sections[0], {"kind": "single", "text": "Votre avis ?"}, ["Oui", "Non"])
+    builder.add_question(foreign.current_version.sections[0], {"kind": "short_text", "text": "Un mot ?"})
+    builder.set_status(foreign, Status.open)
+    out = {"own_q": own.id, "nar_q": foreign.id}
+    for key, q in (("own", own), ("nar", foreign)):
+        version = q.current_version
+        choice = next(x for x in version.questions if x.options)
+        text_q = next(x for x in version.questions if x.kind.value == "short_text")
+        response = Response(questionnaire_id=q.id, version_id=version.id, channel=Channel.web, locale="fr")
+        db.session.add(response)
+        common = dict(channel=Channel.web, locale="fr", submitted_on=date.today())
+        text = Answer(question_id=text_q.id, text="Un quartier vivant", moderation=Moderation.pending, **common)
+        photo = Answer(question_id=text_q.id, text="", moderation=Moderation.published, photo_sha256=photo_sha, **common)
+        response.answers.extend([text, photo])
+        db.session.flush()
+        out.update({f"{key}_section": version.sections[0].id, f"{key}_question": choice.id,
+                    f"{key}_option": choice.options[0].id, f"{key}_text": text.id, f"{key}_photo": photo.id})
+    nar_indicator = Indicator(contract_id=nar.id, code="N1", name="Part des habitants satisfaits")
+    db.session.add(nar_indicator)
+    db.session.flush()
+    out["nar_indicator"] = nar_indicator.id
+    out["amp_indicator"] = db.session.scalar(sa.select(Indicator.id).filter_by(contract_id=own.contract_id, code="I-CADRE"))
+    return out
 
 
 # endpoint -> list of (label, method, url builder, users allowed)
@@ -164,7 +206,76 @@ def _on_budget(path_tpl, own, method="GET", own_process="ideas_process"):
     ]
 
 
+Q_MANAGERS = {"root", "amp_admin", "fac"}
+#: The Frais Vallon mediator collects answers for the Marseille-wide barometer (it covers her area).
+Q_ENTRY = Q_MANAGERS | {"med"}
+Q_READERS = Q_MANAGERS | {"eva"}
+
+
+def _on_questionnaire(path_tpl, own, method="GET"):
+    """The demo barometer (Marseille) and a questionnaire of Narbonne."""
+    def build(key):
+        return lambda f: path_tpl.format(**{name.split("_", 1)[1]: value for name, value in f.items()
+                                            if name.startswith(key + "_")})
+    return [("own", method, build("own"), own), ("foreign", method, build("nar"), NAR_ADMINS)]
+
+
+def _on_indicator(path_tpl, method="GET"):
+    return [
+        ("own", method, lambda f: path_tpl.format(f["amp_indicator"]), AMP_ADMINS),
+        ("foreign", method, lambda f: path_tpl.format(f["nar_indicator"]), NAR_ADMINS),
+    ]
+
+
+QUESTIONNAIRE_EXPECTED = {
+    "questionnaires.start": _on_questionnaire("/q/{q}", EVERYONE)[:1] + [
+        ("foreign", "GET", lambda f: f"/q/{f['nar_q']}", EVERYONE)],
+    "questionnaires.step": [("-", "POST", lambda f: f"/q/{f['own_q']}", EVERYONE)],
+    "questionnaires.thanks": [("-", "GET", lambda f: f"/q/{f['own_q']}/thanks", EVERYONE)],
+    "questionnaires.preview": _on_questionnaire("/q/{q}/preview", Q_MANAGERS),
+    "questionnaires_admin.index": [("-", "GET", lambda f: "/admin/questionnaires/", Q_ENTRY | {"eva", "nar_admin"})],
+    "questionnaires_admin.new": [("-", "GET", lambda f: "/admin/questionnaires/new", Q_MANAGERS | {"nar_admin"})],
+    "questionnaires_admin.detail": _on_questionnaire("/admin/questionnaires/{q}", Q_MANAGERS),
+    "questionnaires_admin.settings": _on_questionnaire("/admin/questionnaires/{q}/settings", Q_MANAGERS),
+    "questionnaires_admin.status": _on_questionnaire("/admin/questionnaires/{q}/status", Q_MANAGERS, "POST"),
+    "questionnaires_admin.section_add": _on_questionnaire("/admin/questionnaires/{q}/sections", Q_MANAGERS, "POST"),
+    "questionnaires_admin.section_edit": _on_questionnaire("/admin/questionnaires/{q}/sections/{section}", Q_MANAGERS),
+    "questionnaires_admin.section_move": _on_questionnaire("/admin/questionnaires/{q}/sections/{section}/move", Q_MANAGERS, "POST"),
+    "questionnaires_admin.section_delete": _on_questionnaire("/admin/questionnaires/{q}/sections/{section}/delete", Q_MANAGERS, "POST"),
+    "questionnaires_admin.question_new": _on_questionnaire("/admin/questionnaires/{q}/questions/new", Q_MANAGERS),
+    "questionnaires_admin.question_edit": _on_questionnaire("/admin/questionnaires/{q}/questions/{question}", Q_MANAGERS),
+    "questionnaires_admin.question_move": _on_questionnaire("/admin/questionnaires/{q}/questions/{question}/move", Q_MANAGERS, "POST"),
+    "questionnaires_admin.question_delete": _on_questionnaire("/admin/questionnaires/{q}/questions/{question}/delete", Q_MANAGERS, "POST"),
+    "questionnaires_admin.option_add": _on_questionnaire("/admin/questionnaires/{q}/questions/{question}/options", Q_MANAGERS, "POST"),
+    "questionnaires_admin.option_edit": _on_questionnaire("/admin/questionnaires/{q}/options/{option}", Q_MANAGERS),
+    "questionnaires_admin.option_move": _on_questionnaire("/admin/questionnaires/{q}/options/{option}/move", Q_MANAGERS, "POST"),
+    "questionnaires_admin.option_delete": _on_questionnaire("/admin/questionnaires/{q}/options/{option}/delete", Q_MANAGERS, "POST"),
+    "questionnaires_admin.codes": _on_questionnaire("/admin/questionnaires/{q}/codes", Q_MANAGERS),
+    "questionnaires_admin.assisted": _on_questionnaire("/admin/questionnaires/{q}/assisted", Q_ENTRY),
+    "questionnaires_admin.paper": _on_questionnaire("/admin/questionnaires/{q}/paper", Q_ENTRY),
+    "questionnaires_admin.results": _on_questionnaire("/admin/questionnaires/{q}/results", Q_READERS),
+    "questionnaires_admin.compare": _on_questionnaire("/admin/questionnaires/{q}/compare", Q_READERS),
+    "questionnaires_admin.exports": _on_questionnaire("/admin/questionnaires/{q}/exports", Q_READERS),
+    "questionnaires_admin.export": [
+        *_on_questionnaire("/admin/questionnaires/{q}/export/results.csv", Q_READERS),
+        *[(f"{label}-codebook", m, b, who) for label, m, b, who in
+          _on_questionnaire("/admin/questionnaires/{q}/export/codebook.xlsx", Q_READERS)],
+        # Response-level data: managers only, never evaluators.
+        *[(f"{label}-responses", m, b, who) for label, m, b, who in
+          _on_questionnaire("/admin/questionnaires/{q}/export/responses.csv", Q_MANAGERS)],
+    ],
+    "questionnaires_admin.moderation": _on_questionnaire("/admin/questionnaires/{q}/moderation", Q_MANAGERS),
+    "questionnaires_admin.moderate": _on_questionnaire("/admin/questionnaires/{q}/moderation/{text}", Q_MANAGERS, "POST"),
+    # A published photo: result readers and moderators, staff only.
+    "questionnaires_admin.photo": _on_questionnaire("/admin/questionnaires/{q}/photos/{photo}.jpg", Q_READERS),
+    "admin.indicator_new": _on_contract("/admin/contracts/{}/indicators/new", AMP_ADMINS, NAR_ADMINS),
+    "admin.indicator_edit": _on_indicator("/admin/indicators/{}/edit"),
+    "admin.indicator_delete": _on_indicator("/admin/indicators/{}/delete", "POST"),
+}
+
+
 EXPECTED = {
+    **QUESTIONNAIRE_EXPECTED,
     "core.home": _public("/"),
     "core.healthz": _public("/healthz"),
     "core.accessibility": _public("/accessibilite"),

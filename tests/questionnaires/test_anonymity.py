@@ -157,7 +157,7 @@ def jpeg_with_gps() -> bytes:
 
 
 def test_a_photo_is_stored_without_its_metadata_and_waits_for_moderation(app, client, photo_questionnaire):
-    from participation.core.photos import PhotoStore
+    from participation.questionnaires.services import photo_store
 
     original = jpeg_with_gps()
     assert Image.open(io.BytesIO(original)).getexif()  # the upload does carry metadata
@@ -169,9 +169,11 @@ def test_a_photo_is_stored_without_its_metadata_and_waits_for_moderation(app, cl
     (response,) = new_responses()
     photo = next(a for a in response.answers if a.photo_sha256)
     assert photo.text == "" and photo.moderation == Moderation.pending
-    stored = PhotoStore(app.config["UPLOAD_DIR"]).open(photo.photo_sha256)
+    stored = photo_store().open(photo.photo_sha256)
     assert stored != original
     assert not Image.open(io.BytesIO(stored)).getexif()
+    # Staff only: the public photo route does not know it.
+    assert client.get(f"/media/{photo.photo_sha256}.jpg").status_code == 404
 
 
 def test_a_photo_travels_as_its_hash_only(client, photo_questionnaire):

@@ -8,11 +8,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from flask import current_app
+
 from PIL import Image
 
 from participation.core.channels import Channel
-from participation.core.photos import PhotoStore, process_photo
+from participation.core.photos import process_photo
+from participation.questionnaires.services import photo_store
 from participation.extensions import db
 from participation.questionnaires import moderation
 from participation.questionnaires.models import Answer, Kind, Moderation, Question
@@ -219,7 +220,7 @@ def photos(app, small, places):
     db.session.add(photo_q)
     db.session.flush()
     with app.app_context():
-        sha = PhotoStore(current_app.config["UPLOAD_DIR"]).save(process_photo(io.BytesIO(jpeg_bytes()), max_bytes=1_000_000))
+        sha = photo_store().save(process_photo(io.BytesIO(jpeg_bytes()), max_bytes=1_000_000))
     answers = []
     for i in range(12):
         state = {0: Moderation.pending, 1: None}.get(i, Moderation.published)
