@@ -63,5 +63,5 @@ class IndicatorForm(FlaskForm):
                        description=_l("What it measures, e.g. “Share of residents who feel safe in the evening”."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)],
                                 description=_l("Optional: how it is computed, from which questions or sources."))
-    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=32)], description=_l("Optional, e.g. %, residents, €."))
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=32)], description=_l("Optional, e.g. percent, residents, euros."))
     category = SelectField(_l("Challenge or orientation"), validators=[Optional()])
