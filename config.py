@@ -53,6 +53,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    #: Screens of a public questionnaire posted per IP (a resident posts about 6; a class of 30
+    #: on one school Wi-Fi must get through, a script flooding the form must not).
+    QUESTIONNAIRE_POST_LIMIT = os.environ.get("QUESTIONNAIRE_POST_LIMIT", "120 per minute")
 
     #: Absolute base used in QR codes and posters; defaults to the request's host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")

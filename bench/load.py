@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _harness import wait_until_up  # noqa: E402
+
 PATHS = ["/", "/c/aix-marseille-provence", "/q/QN01322M", "/p/FRVAX26/qr.svg", "/healthz"]
 PORT = 8811
 
@@ -42,14 +46,7 @@ def main(workers: int, clients: int, total: int) -> None:
             cwd=ROOT, env=env,
         )
         try:
-            for _ in range(100):
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-                    c.request("GET", "/healthz")
-                    if c.getresponse().status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.1)
+            wait_until_up(PORT)
             latencies: list[float] = []
             errors = 0
             lock = threading.Lock()

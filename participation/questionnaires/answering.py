@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Callable
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,9 +26,6 @@ from .answer_forms import (
 from .models import Kind, Questionnaire, ScaleStyle, Status
 from .views import bp
 
-#: Each resident posts about six times (one per screen): this lets a school class on one
-#: Wi-Fi answer together, and stops a flood from one address.
-PUBLIC_POST_LIMIT = "120 per minute"
 #: Failed look-ups of answer codes (10 characters from 31: not guessable at this rate).
 CODE_LOOKUP_LIMIT = "30 per minute"
 
@@ -176,7 +173,7 @@ def start(qid):
 
 
 @bp.post("/q/<int:qid>")
-@limiter.limit(PUBLIC_POST_LIMIT)
+@limiter.limit(lambda: current_app.config["QUESTIONNAIRE_POST_LIMIT"])
 @public
 def step(qid):
     questionnaire = _public(qid)

@@ -69,7 +69,7 @@ def test_responses_and_codes_share_no_key():
 
 def test_a_code_cannot_answer_twice_from_two_sessions(app, coded):
     code = demo_code(coded, 3)
-    first, second = Resident(app.test_client(), coded), Resident(app.test_client(), coded)
+    first, second = Resident(app.test_client(), coded, lang="en"), Resident(app.test_client(), coded, lang="en")
     for r in (first, second):  # both pass the start page before either sends
         r.open(f"?code={code}")
         r.start()
@@ -85,7 +85,7 @@ def test_a_code_cannot_answer_twice_from_two_sessions(app, coded):
 def test_a_code_used_meanwhile_is_refused_by_the_database(app, coded, monkeypatch):
     """Two sends racing: both see the code unused; the marker's primary key refuses the second."""
     code = demo_code(coded, 4)
-    first, second = Resident(app.test_client(), coded), Resident(app.test_client(), coded)
+    first, second = Resident(app.test_client(), coded, lang="en"), Resident(app.test_client(), coded, lang="en")
     for r in (first, second):
         r.open(f"?code={code}")
         r.start()
