@@ -43,6 +43,8 @@ class Config:
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     #: Photos (re-encoded, EXIF-free JPEG) are stored by content hash here.
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
+    #: Photos shown to staff only (questionnaire answers); default: UPLOAD_DIR + "-private".
+    PRIVATE_UPLOAD_DIR = os.environ.get("PRIVATE_UPLOAD_DIR")
     MAX_PHOTO_BYTES = 8 * 1024 * 1024
     #: Key for voter codes and ballot locators (defaults to SECRET_KEY; keep it for the
     #: life of a vote, or the printed codes stop working).

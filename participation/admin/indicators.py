@@ -9,12 +9,13 @@ from ..core.territories import Category, Contract, Indicator
 from ..extensions import db
 from ..questionnaires.models import Question
 from .services import RuleError
+from ..core.numbers import parse_int
 
 
 def save_indicator(indicator: Indicator, contract: Contract, data: dict) -> Indicator:
     category = None
     if data.get("category"):
-        category = db.session.get(Category, int(data["category"])) if str(data["category"]).isdigit() else None
+        category = db.session.get(Category, parse_int(data["category"])) if parse_int(data["category"]) is not None else None
         if category is None or category.contract_id != contract.id or category.parent_id is not None:
             raise RuleError("parent")
     code = data["code"].strip()

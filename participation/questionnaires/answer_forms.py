@@ -32,6 +32,7 @@ from ..core.channels import Assistance, Channel
 from ..core.templating import tr
 from . import logic
 from .models import Access, AgeBand, Gender, Questionnaire
+from ..core.numbers import parse_int
 
 SECTION, PROFILE, REVIEW = "section", "profile", "review"
 PROFILE_FIELDS = ("p_age", "p_gender", "p_residence")
@@ -98,7 +99,7 @@ class State:
         helped = form.getlist("help") if flow.mode == "assisted" else []
         self.help = frozenset(a for a in Assistance if a.value in helped)
         picked = form.get("picked", "")
-        self.picked = int(picked) if picked.isdigit() and int(picked) in {n.id for n in flow.neighbourhoods} else None
+        self.picked = parse_int(picked) if parse_int(picked) in {n.id for n in flow.neighbourhoods} else None
         self.age_bands = [a.value for a in AgeBand] if q.ask_age_band else []
         self.genders = [g.value for g in Gender] if q.ask_gender else []
         self.residences = flow.neighbourhoods if q.ask_residence else []

@@ -209,3 +209,26 @@ def preview(qid):
         start_page=lambda state, error: start_page(flow, state.code, state.easy, error),
         done=lambda already: render("questionnaires/thanks.html", questionnaire=questionnaire, flow=flow),
     )
+
+
+@bp.get("/q/<int:qid>/photo/<sha>.jpg")
+@public
+def photo(qid, sha):
+    """The resident's own photo, shown back on the screen where it was given and in the review.
+
+    Its content hash is known only to the one who uploaded it (it travels in their form), so
+    it works as a capability; never cached by shared caches. Photos already attached to a
+    response are shown only in the back office, once moderated."""
+    from flask import send_file
+
+    questionnaire_or_404(qid)
+    store = services.photo_store()
+    try:
+        if not store.exists(sha):
+            abort(404)
+        path = store.path(sha)
+    except ValueError:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -22,6 +22,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext as _
 
 from ..core.content_i18n import ContentTranslation
+from ..core.numbers import is_ascii_digits, parse_int
 from ..core.territories import Category, Indicator
 from ..extensions import db
 from . import pictograms
@@ -351,7 +352,7 @@ def next_question_code(version: QuestionnaireVersion) -> str:
 def _tag(model, value, contract_id: int):
     if value in (None, ""):
         return None
-    obj = db.session.get(model, int(value)) if str(value).isdigit() else None
+    obj = db.session.get(model, parse_int(value)) if parse_int(value) is not None else None
     if obj is None or obj.contract_id != contract_id:
         raise BuildError("bad_tag")
     return obj.id
@@ -495,7 +496,7 @@ def _clean_option(question: Question, code, label, label_easy, pictogram, curren
 
 def _next_option_code(question: Question) -> str:
     taken = {o.code for o in question.options}
-    n = max((int(c) for c in taken if c.isdigit() and len(c) < 7), default=0) + 1
+    n = max((int(c) for c in taken if is_ascii_digits(c) and len(c) < 7), default=0) + 1
     while str(n) in taken:
         n += 1
     return str(n)

@@ -25,6 +25,7 @@ from .answer_forms import State, new_nonce, problem_message, profile_questions, 
 from .answering import closed_page, flow_for, preload_version, questionnaire_or_404, run_flow
 from .models import Kind, Questionnaire, Status
 from .views import admin_bp
+from ..core.numbers import parse_int
 
 PAPER_COUNTS = "questionnaire_paper_counts"
 #: Paper forms hold no photo: those questions are left out of the entry page.
@@ -185,7 +186,7 @@ def paper(qid):
     if locale not in _form_languages():
         errors.append(_("Choose the language of the form."))
     picked = form.get("picked", "")
-    picked_id = int(picked) if picked.isdigit() else None
+    picked_id = parse_int(picked)
     if problems or errors:
         return _paper_page(questionnaire, neighbourhoods, form, problems, errors, status=422)
     nonce = form.get("nonce", "")

@@ -22,6 +22,7 @@ from datetime import date
 from typing import Mapping, Union
 
 from .models import Kind, Status
+from ..core.numbers import is_ascii_digits, parse_int
 
 RawForm = Mapping[str, list[str]]
 
@@ -167,7 +168,7 @@ def _parse_ranking(question, raw):
         typed = _first(raw, rank_field(question, option))
         if not typed:
             continue
-        if not typed.isdigit() or not 1 <= int(typed) <= count:
+        if not is_ascii_digits(typed) or not 1 <= int(typed) <= count:
             return None, Problem("rank_format", {"max": count})
         if int(typed) in ranks:
             return None, Problem("rank_duplicate", {"rank": int(typed)})
@@ -426,7 +427,7 @@ def parse_profile(raw: RawForm, *, age_bands=(), genders=(), residence_ids=()) -
     residence = _first(raw, "p_residence") if residence_ids else ""
     residence_id = None
     if residence and residence != "elsewhere":
-        if residence.isdigit() and int(residence) in residence_ids:
+        if parse_int(residence) in residence_ids:
             residence_id = int(residence)
         else:
             problems["p_residence"] = Problem("invalid_choice", {"code": residence[:32]})

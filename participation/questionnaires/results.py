@@ -29,6 +29,7 @@ from ..core.disclosure import MIN_CELL, Cell, Line, Table, protect_line, protect
 from ..core.territories import Neighbourhood
 from ..extensions import db
 from .models import AgeBand, Answer, Gender, Kind, Moderation, Question, QuestionnaireVersion, Response
+from ..core.numbers import is_ascii_digits
 
 #: Kinds where every respondent is in exactly one column (the cells add up to the total).
 SINGLE_VALUED = frozenset({Kind.single, Kind.scale, Kind.yes_no, Kind.ranking})
@@ -201,7 +202,7 @@ def _scale_points(question: Question) -> dict[int, float]:
         if option.is_dont_know or option.is_other:
             continue
         position += 1
-        points[option.id] = float(option.code) if option.code.isdigit() else float(position)
+        points[option.id] = float(option.code) if is_ascii_digits(option.code) else float(position)
     return points
 
 

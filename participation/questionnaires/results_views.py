@@ -37,6 +37,7 @@ from .builder_views import tools_for
 from .labels import AGE_BANDS, ASSISTANCE, CHANNELS, GENDERS, KINDS, MODERATION
 from .models import Answer, Kind, Moderation, Questionnaire, QuestionnaireVersion
 from .views import admin_bp
+from ..core.numbers import parse_int
 
 PAGE_SIZE = 50
 
@@ -89,7 +90,7 @@ def parse_filters(questionnaire: Questionnaire, errors: dict) -> res.Filters:
     allowed = {n.id for n in scope_neighbourhoods(questionnaire)}
     ids = []
     for raw in request.args.getlist("nb"):
-        if raw.isdigit() and int(raw) in allowed:
+        if parse_int(raw) in allowed:
             ids.append(int(raw))
         elif raw:
             errors["nb"] = _("Choose neighbourhoods from the list.")
@@ -279,7 +280,7 @@ def compare(qid):
 
 def _moderation_page(questionnaire: Questionnaire, state: str, errors=(), failed: int | None = None, status: int = 200):
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = parse_int(page) or 1
     base = moderating.moderated_answers(questionnaire).where(moderating.state_clause(state))
     answers = list(db.session.scalars(base.order_by(Answer.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     more = len(answers) > PAGE_SIZE

@@ -90,13 +90,13 @@ def accepts(questionnaire: Questionnaire, channel: Channel, today: date) -> bool
 
 
 def photo_store():
-    """Residents' questionnaire photos live apart from the public /media store: they are shown
-    to staff only (moderators; result readers once published), never by a public URL."""
-    from pathlib import Path
-
+    """Residents' questionnaire photos live apart from the public /media store, outside
+    UPLOAD_DIR (a front server may serve that directory as static files): staff see them
+    (moderators; result readers once published), never the public."""
     from ..core.photos import PhotoStore
 
-    return PhotoStore(Path(current_app.config["UPLOAD_DIR"]) / "questionnaires")
+    config = current_app.config
+    return PhotoStore(config.get("PRIVATE_UPLOAD_DIR") or f"{config['UPLOAD_DIR'].rstrip('/')}-private")
 
 
 def store_photo(upload) -> str:

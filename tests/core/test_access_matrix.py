@@ -89,7 +89,8 @@ def _fixtures() -> dict:
     own_point = budget_paper.add_polling_point(ideas_process, "Maison de quartier", None, 2)
     from participation.questionnaires.services import photo_store
 
-    questionnaires = _questionnaire_fixtures(nar, narbonne, photo_store().save(process_photo(buf.getvalue(), max_bytes=10**6)))
+    q_photo = photo_store().save(process_photo(buf.getvalue(), max_bytes=10**6))
+    questionnaires = {**_questionnaire_fixtures(nar, narbonne, q_photo), "q_photo_sha": q_photo}
     db.session.commit()
     return {
         **questionnaires,
@@ -231,6 +232,8 @@ QUESTIONNAIRE_EXPECTED = {
     "questionnaires.start": _on_questionnaire("/q/{q}", EVERYONE)[:1] + [
         ("foreign", "GET", lambda f: f"/q/{f['nar_q']}", EVERYONE)],
     "questionnaires.step": [("-", "POST", lambda f: f"/q/{f['own_q']}", EVERYONE)],
+    # A resident's own photo, shown back while answering: its hash is the capability.
+    "questionnaires.photo": [("-", "GET", lambda f: f"/q/{f['own_q']}/photo/{f['q_photo_sha']}.jpg", EVERYONE)],
     "questionnaires.thanks": [("-", "GET", lambda f: f"/q/{f['own_q']}/thanks", EVERYONE)],
     "questionnaires.preview": _on_questionnaire("/q/{q}/preview", Q_MANAGERS),
     "questionnaires_admin.index": [("-", "GET", lambda f: "/admin/questionnaires/", Q_ENTRY | {"eva", "nar_admin"})],

@@ -4,6 +4,7 @@ doubled, and nothing written when anything is refused."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -183,6 +184,19 @@ def test_a_photo_travels_as_its_hash_only(client, photo_questionnaire):
     _action, fields = form_fields(r.html, "q-form")
     carried = dict(fields)[r.field("P1", "photo")]
     assert len(carried) == 64 and all(c in "0123456789abcdef" for c in carried)
+
+
+def test_the_resident_sees_their_photo_back_privately(client, photo_questionnaire):
+    r = Resident(client, photo_questionnaire)
+    r.start()
+    r.next(files={r.field("P1", "file"): (io.BytesIO(jpeg_with_gps()), "IMG_0001.jpg")})
+    r.back()  # the photo's own screen shows it back
+    preview = re.search(r'<img class="q-photo-preview" src="([^"]+)"', r.html)
+    assert preview, "the screen shows no preview of the photo"
+    shown = client.get(preview.group(1).replace("&amp;", "&"))
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    assert "no-store" in shown.headers["Cache-Control"]
+    assert not Image.open(io.BytesIO(shown.data)).getexif()
 
 
 def test_a_photo_hash_that_is_not_stored_is_refused_at_send(client, photo_questionnaire):
