@@ -231,7 +231,7 @@ def _answer_values(version: QuestionnaireVersion, filters: res.Filters, opts: Op
 
 
 def _response_headers(columns) -> list[str]:
-    return [_("Version"), _("Day"), _("Channel"), _("Help given"), _("Language"), _("Neighbourhood"), _("Age band"),
+    return [_("Version"), _("Month"), _("Channel"), _("Help given"), _("Language"), _("Neighbourhood"), _("Age band"),
             _("Gender"), *(c[0] for c in columns)]
 
 
@@ -241,11 +241,10 @@ def responses_export(version: QuestionnaireVersion, filters: res.Filters, opts: 
     answers = _answer_values(version, filters, opts)
     responses = db.session.execute(
         sa.select(Response).where(Response.version_id == version.id, *filters.clauses(Response))
-        # The id is random: within a day, the order tells nothing about who answered first.
-        .order_by(Response.submitted_on, Response.id)
+        # The id is random: the rows' order tells nothing about who answered when.
+        .order_by(Response.id)
     ).scalars().all()
     names = _names(r.neighbourhood_id for r in responses)
-    answered_questions = {}
     rows = []
     for r in responses:
         values = answers.get(r.id, {})
@@ -254,7 +253,8 @@ def responses_export(version: QuestionnaireVersion, filters: res.Filters, opts: 
                                     (Assistance.translated, r.helped_translated),
                                     (Assistance.written_for, r.helped_written_for)) if flag]
         row = [
-            version.number, r.submitted_on.isoformat(), _group_value("channel", r.channel, opts, names),
+            # The month, not the day: with the profile, a day could single a person out.
+            version.number, r.submitted_on.strftime("%Y-%m"), _group_value("channel", r.channel, opts, names),
             " | ".join(_group_value("help", a, opts, names) for a in helped), r.locale,
             _group_value("neighbourhood", r.neighbourhood_id, opts, names),
             _group_value("age_band", r.age_band, opts, names), _group_value("gender", r.gender, opts, names),

@@ -275,6 +275,10 @@ def _number(question: Question, filters: Filters) -> QuestionResult:
     histogram = db.session.execute(
         sa.select(Answer.number, sa.func.count()).where(*where).group_by(Answer.number).order_by(Answer.number)
     ).all()
+    # An extreme is one person's own answer (the biggest household…): shown only when at least
+    # MIN_CELL people gave that same value.
+    low = low if histogram[0][1] >= MIN_CELL else None
+    high = high if histogram[-1][1] >= MIN_CELL else None
     result.stats = [("mean", float(mean)), ("median", _median(histogram, n)), ("min", low), ("max", high)]
     return result
 

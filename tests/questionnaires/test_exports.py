@@ -138,23 +138,33 @@ def test_response_level_data_has_one_row_per_response_and_no_id(small, login):
     assert len(rows) == 1 + 35
     for rid in db.session.scalars(sa.select(Response.id).where(Response.version_id == small.current_version.id)):
         assert rid not in body
-    assert rows[0][:8] == ["Version", "Day", "Channel", "Help given", "Language", "Neighbourhood", "Age band", "Gender"]
+    assert rows[0][:8] == ["Version", "Month", "Channel", "Help given", "Language", "Neighbourhood", "Age band", "Gender"]
     assert rows[0][8:] == ["S", "S_other", "YN", "M_x", "M_y", "M_z", "SC", "R_r1", "R_r2", "R_r3", "N", "D", "T"]
+
+
+def test_response_level_data_gives_the_month_in_a_random_order(small, login):
+    rows = rows_of(get(login(FACILITATOR), small, "responses", "csv"))
+    months = [r[1] for r in rows[1:]]
+    assert set(months) == {"2026-03", "2026-04"}  # never the day
+    assert months != sorted(months)  # not in the order of answering (random ids)
 
 
 def test_response_level_data_values(small, login):
     rows = rows_of(get(login(FACILITATOR), small, "responses", "csv"))
     header = rows[0]
-    first = dict(zip(header, rows[1], strict=True))  # i = 0: the first day, 2026-03-01
-    assert first["Day"] == "2026-03-01" and first["Channel"] == "web" and first["Language"] == "ar"
+    by_row = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    (first,) = [r for r in by_row if r["T"] == FEATURED_TEXT]  # i = 0: answered on 2026-03-01
+    assert first["Month"] == "2026-03" and first["Channel"] == "web" and first["Language"] == "ar"
     assert first["Neighbourhood"] == "QN01322M" and first["Age band"] == "25_39" and first["Gender"] == "woman"
     assert (first["S"], first["YN"], first["M_x"], first["M_y"], first["M_z"]) == ("a", "yes", "1", "0", "0")
     assert (first["R_r1"], first["R_r2"], first["R_r3"]) == ("1", "2", "3")
     assert first["D"] == "2026-01"  # a date answer, rounded to the month
     assert first["T"] == FEATURED_TEXT and first["N"] == "0"
-    late = [dict(zip(header, r, strict=True)) for r in rows[1:] if r[1] >= "2026-04-13"]  # i ≥ 32: "other"
-    assert {r["S"] for r in late} == {"c"} and {r["S_other"] for r in late} == {""}  # pending: not exported
-    assert all(r["M_x"] == r["M_y"] == r["M_z"] == "" for r in late if r["Day"] in ("2026-04-11", "2026-04-12", "2026-04-13"))
+    late = [r for r in by_row if r["S"] == "c"]  # i ≥ 32: "other", with a pending text
+    assert len(late) == 3 and {r["S_other"] for r in late} == {""}  # pending: not exported
+    # i = 32 ticked nothing in M: its M cells are empty, not "0" (unanswered is not "no").
+    unticked = [r for r in late if r["M_z"] != "1"]
+    assert len(unticked) == 1 and unticked[0]["M_x"] == unticked[0]["M_y"] == unticked[0]["M_z"] == ""
 
 
 def test_response_level_data_with_labels(small, login):

@@ -41,7 +41,7 @@ PUBLISHED_TEXT = "Published only text"
 #   M  (multiple): x for i < 30, y for 10 ≤ i < 24, z for i ≥ 33 → 30 / 14 / 2 of 32 people
 #   SC (scale):    "2" for i < 11, "3" for i < 23, "4" after → 11 / 12 / 12, mean 106 / 35
 #   R  (ranking):  r1 > r2 > r3 for i < 20, r2 > r1 > r3 after
-#   N  (number):   i % 5 → mean 2, median 2, min 0, max 4
+#   N  (number):   i % 5 → mean 2, median 2; min 0 and max 4 given by 7 people each: hidden
 #   D  (date):     i < 12: January for i < 6, February after → 6 / 6
 #   T  (text):     i < 13: featured, published, pending, rejected, then pending fillers
 
@@ -281,7 +281,13 @@ def test_ranking_gives_first_places_and_average_ranks(small):
 def test_number_statistics(small):
     r = res.question_result(question(small, "N"))
     assert r.answered.value == 35
-    assert dict(r.stats) == {"mean": pytest.approx(2.0), "median": 2.0, "min": 0.0, "max": 4.0}
+    assert dict(r.stats) == {"mean": pytest.approx(2.0), "median": 2.0, "min": None, "max": None}
+
+
+def test_number_extremes_shown_when_many_people_gave_them(barometer):
+    # Demo Q7: 240 answers drawn from 0, 0, 1, 2, 2, 3, 4, 8 — dozens answered 0 and 8.
+    stats = dict(res.question_result(question(barometer, "Q7")).stats)
+    assert (stats["min"], stats["max"]) == (0.0, 8.0)
 
 
 def test_median_of_an_even_count_is_the_middle_of_the_two_middle_values():
