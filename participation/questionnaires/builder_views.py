@@ -120,8 +120,8 @@ def index():
     perm.ensure(current_user.is_superadmin or bool(perm.managed_scopes(current_user, VIEWERS)))
     found = list(db.session.scalars(
         sa.select(Questionnaire)
-        .where(perm.scope_clause(current_user, VIEWERS, Questionnaire.contract_id, Questionnaire.commune_id,
-                                 Questionnaire.neighbourhood_id))
+        .where(sa.or_(perm.scope_clause(current_user, VIEWERS, Questionnaire.contract_id, Questionnaire.commune_id,
+                                        Questionnaire.neighbourhood_id), _covering_entry_grants(current_user)))
         .order_by(Questionnaire.created_at.desc(), Questionnaire.id.desc())
     ))
     counts = dict(db.session.execute(
@@ -131,6 +131,18 @@ def index():
     return render("questionnaires/admin/index.html", questionnaires=found, counts=counts, STATUSES=STATUSES,
                   PURPOSES=PURPOSES, tools={q.id: tools_for(current_user, q) for q in found},
                   can_create=bool(admin_services.scope_choices(current_user, access.can_manage)))
+
+
+def _covering_entry_grants(user: User):
+    """Questionnaires (not drafts) of a wider scope that covers a mediator's area: the mediator
+    collects answers for them (access.can_enter), so the list shows them too."""
+    covering = [
+        sa.and_(Questionnaire.contract_id == g.contract_id,
+                sa.or_(Questionnaire.commune_id.is_(None), Questionnaire.commune_id == g.commune_id),
+                sa.or_(Questionnaire.neighbourhood_id.is_(None), Questionnaire.neighbourhood_id == g.neighbourhood_id))
+        for g in user.grants if g.role in access.ENTRY_ROLES
+    ]
+    return sa.and_(Questionnaire.status != Status.draft, sa.or_(*covering)) if covering else sa.false()
 
 
 def _languages() -> list[SelectChoice]:

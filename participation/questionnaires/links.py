@@ -17,7 +17,9 @@ def public_targets(contract):
 
 
 def openings(neighbourhood):
-    """Open questionnaires covering this neighbourhood, newest first."""
+    """Questionnaires covering this neighbourhood that take answers today, newest first."""
+    from datetime import date
+
     from flask_babel import gettext as _
 
     from ..territories.views import Opening
@@ -33,6 +35,8 @@ def openings(neighbourhood):
             sa.or_(Questionnaire.commune_id.is_(None), Questionnaire.commune_id == scope.commune_id),
             sa.or_(Questionnaire.neighbourhood_id.is_(None), Questionnaire.neighbourhood_id == scope.neighbourhood_id),
             Questionnaire.status == Status.open,
+            sa.or_(Questionnaire.opens_on.is_(None), Questionnaire.opens_on <= date.today()),
+            sa.or_(Questionnaire.closes_on.is_(None), Questionnaire.closes_on >= date.today()),
         ).order_by(Questionnaire.id.desc())
     ))
     preload(found, current_locale())

@@ -471,8 +471,13 @@ def test_the_list_shows_what_each_role_may_see_and_do(staff, draft):
     assert f'href="/admin/questionnaires/{draft.id}"' in fac
     med = staff(MED).get("/admin/questionnaires/")
     assert med.status_code == 200
-    assert questionnaire_demo.CODES_TITLE in text(med) and questionnaire_demo.BAROMETER_TITLE not in text(med)
+    # Frais Vallon's consultation, and the Marseille-wide barometer she collects answers for; not
+    # Marseille's draft, and no builder link.
+    assert questionnaire_demo.CODES_TITLE in text(med) and questionnaire_demo.BAROMETER_TITLE in text(med)
+    assert "Test du constructeur" not in text(med)
     assert f'href="/admin/questionnaires/{draft.id}"' not in text(med)
+    barometer_id = db.session.scalar(sa.select(Questionnaire.id).filter_by(title=questionnaire_demo.BAROMETER_TITLE))
+    assert f'/admin/questionnaires/{barometer_id}/paper' in text(med)
     eva = text(staff(EVA).get("/admin/questionnaires/"))
     assert questionnaire_demo.BAROMETER_TITLE in eva and "New questionnaire" not in eva
     assert questionnaire_demo.BAROMETER_TITLE not in text(staff(NAR_ADMIN).get("/admin/questionnaires/"))
