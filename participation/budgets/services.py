@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from ..core.secret_codes import CODE_LENGTH, format_code, keyed_hash, normalise_code  # noqa: F401
+from ..core.secret_codes import CODE_LENGTH, format_code, keyed_hash, new_code, normalise_code  # noqa: F401
 from ..core.users import User, utcnow
 from ..extensions import db
 from ..links.models import ALPHABET
@@ -240,7 +240,7 @@ def generate_codes(process: Process, size: int, neighbourhood, created_by: User)
     db.session.flush()
     codes = []
     while len(codes) < size:
-        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        code = new_code()
         codes.append(code)
     db.session.execute(
         sa.insert(VoterCode),

@@ -14,7 +14,7 @@ from ..core.content_i18n import preload
 from ..core.htmx import render
 from ..core.i18n import current_locale
 from ..core.permissions import public
-from ..core.territories import Commune, Neighbourhood, top_categories
+from ..core.territories import Neighbourhood, neighbourhoods_in, top_categories
 from ..extensions import db, limiter
 from ..core.demo import register_loader as register_demo_loader
 from ..links.services import register_targets
@@ -46,12 +46,7 @@ def proposal_or_404(process: Process, number: int) -> Proposal:
 
 
 def scope_neighbourhoods(process: Process) -> list[Neighbourhood]:
-    query = sa.select(Neighbourhood).join(Commune).where(Commune.contract_id == process.contract_id)
-    if process.commune_id:
-        query = query.where(Neighbourhood.commune_id == process.commune_id)
-    if process.neighbourhood_id:
-        query = query.where(Neighbourhood.id == process.neighbourhood_id)
-    return list(db.session.scalars(query.order_by(Neighbourhood.name)))
+    return neighbourhoods_in(process.scope)
 
 
 @bp.get("/b/<int:process_id>")

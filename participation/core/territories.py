@@ -193,6 +193,16 @@ class Indicator(Translatable, db.Model):
         return Scope(self.contract_id)
 
 
+def neighbourhoods_in(scope: Scope) -> list[Neighbourhood]:
+    """The neighbourhoods (QPV) inside a scope, by name."""
+    query = sa.select(Neighbourhood).join(Commune).where(Commune.contract_id == scope.contract_id)
+    if scope.commune_id:
+        query = query.where(Neighbourhood.commune_id == scope.commune_id)
+    if scope.neighbourhood_id:
+        query = query.where(Neighbourhood.id == scope.neighbourhood_id)
+    return list(db.session.scalars(query.order_by(Neighbourhood.name)))
+
+
 def top_categories(contract: Contract) -> list[Category]:
     """The référentiel's challenges and orientations (sub-themes hang below them), in order."""
     return list(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Response as HttpResponse
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import format_decimal, format_percent
@@ -27,7 +26,7 @@ from ..core.htmx import render
 from ..core.i18n import current_locale, text_direction
 from ..core.permissions import staff_required
 from ..core.templating import tr
-from ..core.territories import Neighbourhood
+from ..core.territories import neighbourhoods_in
 from ..extensions import db
 from . import access
 from . import exports as downloads
@@ -61,19 +60,6 @@ def _version(questionnaire: Questionnaire, errors: dict) -> QuestionnaireVersion
     return questionnaire.current_version
 
 
-def scope_neighbourhoods(questionnaire: Questionnaire) -> list[Neighbourhood]:
-    if questionnaire.neighbourhood is not None:
-        return [questionnaire.neighbourhood]
-    if questionnaire.commune is not None:
-        return sorted(questionnaire.commune.neighbourhoods, key=lambda n: n.name)
-    from ..core.territories import Commune
-
-    return list(db.session.scalars(
-        sa.select(Neighbourhood).join(Commune, Commune.id == Neighbourhood.commune_id)
-        .where(Commune.contract_id == questionnaire.contract_id).order_by(Neighbourhood.name)
-    ))
-
-
 def _day(name: str, errors: dict) -> date | None:
     raw = request.args.get(name, "").strip()
     if not raw:
@@ -87,7 +73,7 @@ def _day(name: str, errors: dict) -> date | None:
 
 def parse_filters(questionnaire: Questionnaire, errors: dict) -> res.Filters:
     """Filters from the query string; what makes no sense goes to `errors` and is ignored."""
-    allowed = {n.id for n in scope_neighbourhoods(questionnaire)}
+    allowed = {n.id for n in neighbourhoods_in(questionnaire.scope)}
     ids = []
     for raw in request.args.getlist("nb"):
         if parse_int(raw) in allowed:
@@ -185,7 +171,7 @@ def group_label(key: str, group, names: dict[int, str]) -> str:
 
 
 def _names(questionnaire: Questionnaire, extra=()) -> dict[int, str]:
-    names = {n.id: n.name for n in scope_neighbourhoods(questionnaire)}
+    names = {n.id: n.name for n in neighbourhoods_in(questionnaire.scope)}
     missing = [i for i in extra if i is not None and i not in names]
     names.update(res.neighbourhood_names(missing))
     return names
@@ -229,7 +215,7 @@ def results(qid):
         "questionnaires/admin/results.html", fragment="questionnaires/admin/_results.html",
         data=data, breakdowns=breakdowns, charts=charts, channel_chart=channel_chart, titles=titles,
         group_label=lambda key, g: group_label(key, g, names), errors=errors,
-        neighbourhoods=scope_neighbourhoods(questionnaire), filters=filters, channels=list(Channel),
+        neighbourhoods=neighbourhoods_in(questionnaire.scope), filters=filters, channels=list(Channel),
         languages=current_app.config["LANGUAGES"], filter_args=_filter_args(version, filters),
         filter_text=describe_filters(filters, names), **context,
     )
@@ -269,7 +255,7 @@ def compare(qid):
         "questionnaires/admin/compare.html", fragment="questionnaires/admin/_results_compare.html",
         choices=choices, question=question, comparison=comparison, by=by, option=option, chart=chart,
         group_label=lambda key, g: group_label(key, g, names), titles=titles, groupings=res.GROUPINGS,
-        errors=errors, neighbourhoods=scope_neighbourhoods(questionnaire), filters=filters, channels=list(Channel),
+        errors=errors, neighbourhoods=neighbourhoods_in(questionnaire.scope), filters=filters, channels=list(Channel),
         languages=current_app.config["LANGUAGES"], filter_args=_filter_args(version, filters),
         filter_text=describe_filters(filters, _names(questionnaire)), **context,
     )

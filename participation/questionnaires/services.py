@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.channels import Assistance, Channel
 from ..core.secret_codes import keyed_hash
-from ..core.territories import Commune, Neighbourhood
+from ..core.territories import Neighbourhood, neighbourhoods_in
 from ..extensions import db
 from . import codes, logic
 from .models import (
@@ -59,12 +59,7 @@ class Submitted:
 
 def scope_neighbourhoods(questionnaire: Questionnaire) -> list[Neighbourhood]:
     """The contract's neighbourhoods inside the questionnaire's scope, by name."""
-    query = sa.select(Neighbourhood).join(Commune).where(Commune.contract_id == questionnaire.contract_id)
-    if questionnaire.commune_id:
-        query = query.where(Neighbourhood.commune_id == questionnaire.commune_id)
-    if questionnaire.neighbourhood_id:
-        query = query.where(Neighbourhood.id == questionnaire.neighbourhood_id)
-    return list(db.session.scalars(query.order_by(Neighbourhood.name)))
+    return neighbourhoods_in(questionnaire.scope)
 
 
 def nonce_hash(questionnaire: Questionnaire, nonce: str) -> str:
