@@ -31,8 +31,9 @@ from werkzeug.datastructures import MultiDict
 from ..core.channels import Assistance, Channel
 from ..core.templating import tr
 from . import logic
-from .models import Access, AgeBand, Gender, Questionnaire
 from ..core.numbers import parse_int
+from ..extensions import db
+from .models import Access, AgeBand, Gender, Questionnaire, QuestionnaireVersion
 
 SECTION, PROFILE, REVIEW = "section", "profile", "review"
 PROFILE_FIELDS = ("p_age", "p_gender", "p_residence")
@@ -79,11 +80,52 @@ class Screen:
     questions: list = field(default_factory=list)
 
 
+def carried_over(flow: Flow, form: MultiDict) -> tuple[MultiDict, bool]:
+    """Answers posted for an older version of this questionnaire (a facilitator made a new
+    version while the resident was answering), re-keyed onto the current one by question and
+    option codes, which copies keep. Answers to questions that no longer exist are dropped.
+    Returns (form, whether it was carried over); the flow then starts again from the first
+    screen with the answers filled in, so that the resident checks them."""
+    posted = parse_int(form.get("version"))
+    if posted is None or posted == flow.version.id:
+        return form, False
+    old = db.session.get(QuestionnaireVersion, posted)
+    if old is None or old.questionnaire_id != flow.questionnaire.id:
+        return form, False
+    current = {question.code: question for question in flow.version.questions}
+    questions: dict[int, int] = {}
+    options: dict[int, int] = {}
+    for question in old.questions:
+        new = current.get(question.code)
+        if new is None:
+            continue
+        questions[question.id] = new.id
+        new_options = {o.code: o.id for o in new.options}
+        options.update({o.id: new_options[o.code] for o in question.options if o.code in new_options})
+    out = MultiDict()
+    for key, values in form.lists():
+        match = logic.FIELD_NAME.fullmatch(key)
+        if match is None:
+            if key != "step":  # the old screens do not exist any more
+                out.setlist(key, values)
+            continue
+        qid, part = int(match.group(1)), match.group(2) or ""
+        if qid not in questions:
+            continue
+        if part.startswith("o") and part[1:].isdecimal():  # a rank, per option id
+            if int(part[1:]) not in options:
+                continue
+            part = f"o{options[int(part[1:])]}"
+        out.setlist(f"q{questions[qid]}" + (f"_{part}" if part else ""), values)
+    return out, True
+
+
 class State:
     """The answers carried by one POST of the flow, parsed."""
 
     def __init__(self, flow: Flow, form: MultiDict):
         self.flow = flow
+        form, self.carried_over = carried_over(flow, form)
         q = flow.questionnaire
         self.sections = list(flow.version.sections)
         self.questions = [question for s in self.sections for question in s.questions]

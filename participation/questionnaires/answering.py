@@ -98,6 +98,9 @@ def run_flow(flow: Flow, start_page: Callable, done: Callable):
     """One POST of the flow. `start_page(state, code_error)` renders the start again;
     `done(already)` answers once the response is recorded (or recognised as recorded)."""
     state = State(flow, request.form)
+    if state.carried_over and state.go != "start":
+        return show(flow, state, state.screens()[0], errors=[
+            _("This questionnaire was updated while you were answering. Your answers are kept: please check them.")])
     state.take_uploads(request.files, state.screen(state.step))
     current = state.screen(state.step)
     go = state.go

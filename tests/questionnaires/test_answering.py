@@ -581,3 +581,38 @@ def test_public_posts_are_rate_limited(client, q):
     statuses = [client.post(f"/q/{q.id}", data={"csrf_token": token, "go": "start"}).status_code for _ in range(121)]
     assert statuses[:120] == [200] * 120
     assert statuses[120] == 429
+
+
+# --- a new version while answering ------------------------------------------------------------
+
+
+def test_answers_given_before_a_new_version_are_carried_over_by_code(resident, q):
+    from participation.questionnaires import builder
+
+    resident.client.get("/?lang=en")
+    resident.start()
+    resident.next({resident.field("Q1"): "4", resident.field("Q3"): ["green"]})
+    # Meanwhile a facilitator adds a question: answered version 1 → version 2.
+    builder.add_question(q.current_version.sections[-1], {"kind": "short_text", "text": "Une question de plus ?"})
+    db.session.commit()
+    db.session.expire_all()
+    new_version = barometer().current_version
+    assert new_version.number == 2
+    page = resident.next({resident.field("Q4"): "no"})
+    assert page.status_code == 200
+    assert "updated while you were answering" in resident.html
+    new_q1 = next(x for x in new_version.questions if x.code == "Q1")
+    four = next(o for o in new_q1.options if o.code == "4")
+    # Back on the first screen, Q1's answer is there under the new version's field names.
+    assert re.search(rf'<input[^>]*name="q{new_q1.id}" value="4" checked>', resident.html)
+    # The resident goes on and sends: one response, on version 2, with the answer kept.
+    resident.ids = {x.code: x.id for x in new_version.questions}
+    for _ in range(6):
+        if resident.step() == "review":
+            break
+        resident.next()
+    sent = resident.send()
+    assert sent.status_code == 302, resident.html
+    (response,) = new_responses()
+    assert response.version_id == new_version.id
+    assert any(a.question_id == new_q1.id and a.option_id == four.id for a in response.answers)
