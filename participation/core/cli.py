@@ -22,6 +22,17 @@ def register_cli(app) -> None:
         for line in demo_notes():
             click.echo(line)
 
+    @app.cli.command("purge-unsent-photos")
+    @click.option("--hours", default=48, show_default=True, help="Keep photos of unfinished questionnaires this long.")
+    @with_appcontext
+    def purge_unsent_photos(hours):
+        """Delete questionnaire photos attached to no answer (never sent) after some hours."""
+        from datetime import timedelta
+
+        from ..questionnaires.services import purge_unsent_photos as purge
+
+        click.echo(f"{purge(timedelta(hours=hours))} unsent photos deleted.")
+
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True)
     @click.option("--name", prompt=True)

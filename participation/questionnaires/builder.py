@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 
@@ -144,6 +146,10 @@ def _renumber_options(question: Question) -> None:
 
 
 def _workspace(version: QuestionnaireVersion, note: str) -> Workspace:
+    # The questionnaire's row is locked for the change (PostgreSQL; SQLite serialises writes):
+    # a response sent meanwhile waits (services.submit_response locks it for share), so "has
+    # answers?" stays true until commit, and two editors never number a new version alike.
+    db.session.execute(sa.select(Questionnaire.id).where(Questionnaire.id == version.questionnaire_id).with_for_update())
     if version is not version.questionnaire.current_version:
         raise BuildError("old_version")
     return copy_version(version, note) if has_answers(version) else Workspace(version)

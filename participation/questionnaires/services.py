@@ -14,7 +14,7 @@ transaction; its primary key refuses a second use even when two sessions race.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterable, Mapping
 
 import sqlalchemy as sa
@@ -108,6 +108,21 @@ def store_photo(upload) -> str:
     return photo_store().save(photo)
 
 
+def purge_unsent_photos(older_than: timedelta) -> int:
+    """Delete the photos of questionnaires that were never sent: stored when their screen was
+    posted, attached to no answer, and older than `older_than` (an unfinished questionnaire
+    keeps its photo that long). Returns how many were removed."""
+    import time
+
+    store = photo_store()
+    cutoff = time.time() - older_than.total_seconds()
+    on_disk = {p.stem: p for p in store.directory.glob("??/*.jpg") if p.stat().st_mtime < cutoff}
+    if not on_disk:
+        return 0
+    kept = set(db.session.scalars(sa.select(Answer.photo_sha256).where(Answer.photo_sha256.in_(list(on_disk)))))
+    return sum(store.delete(sha) for sha in on_disk if sha not in kept)
+
+
 def photo_exists(sha: str) -> bool:
     try:
         return photo_store().exists(sha)
@@ -171,6 +186,13 @@ def submit_response(
         if isinstance(value, logic.Photo) and not photo_exists(value.sha256):
             raise ResponseError("photo_missing", question=code_)
 
+    # Shared lock on the questionnaire: the builder cannot change this version's structure in
+    # place while the response is written, and a version made meanwhile is seen here.
+    db.session.execute(sa.select(Questionnaire.id).where(Questionnaire.id == questionnaire.id).with_for_update(read=True))
+    latest = db.session.scalar(
+        sa.select(sa.func.max(QuestionnaireVersion.number)).where(QuestionnaireVersion.questionnaire_id == questionnaire.id))
+    if latest != version.number:
+        raise ResponseError("version")
     _use_code(questionnaire, code)
     response = Response(
         questionnaire_id=questionnaire.id, version_id=version.id, channel=channel, locale=locale[:8],

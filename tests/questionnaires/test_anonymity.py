@@ -286,3 +286,27 @@ def test_an_invalid_answer_anywhere_writes_nothing_at_send(client, q, answers):
     assert page.status_code == 422
     assert rows() == before
 
+
+
+def test_photos_of_questionnaires_never_sent_are_purged_and_sent_ones_kept(app, runner, photo_questionnaire):
+    import os
+
+    from participation.questionnaires.services import photo_store
+
+    before = set(photo_store().directory.glob("??/*.jpg"))  # other tests' photos, all recent
+    sent, unsent = Resident(app.test_client(), photo_questionnaire), Resident(app.test_client(), photo_questionnaire)
+    for r, colour in ((sent, "red"), (unsent, "blue")):
+        r.start()
+        buf = io.BytesIO()
+        Image.new("RGB", (40, 30), colour).save(buf, "JPEG")
+        r.next(files={r.field("P1", "file"): (io.BytesIO(buf.getvalue()), "photo.jpg")})
+    sent.next({sent.field("L1", "place"): "le parc"})
+    assert sent.send().status_code == 302
+    (kept,) = [a.photo_sha256 for resp in new_responses() for a in resp.answers if a.photo_sha256]
+    files = set(photo_store().directory.glob("??/*.jpg")) - before
+    assert len(files) == 2
+    for f in files:  # both older than the grace period
+        os.utime(f, (f.stat().st_atime - 3 * 86400, f.stat().st_mtime - 3 * 86400))
+    result = runner.invoke(args=["purge-unsent-photos", "--hours", "48"])
+    assert "1 unsent photos deleted." in result.output
+    assert [f.stem for f in set(photo_store().directory.glob("??/*.jpg")) - before] == [kept]
