@@ -46,6 +46,12 @@ class Config:
     #: Photos shown to staff only (questionnaire answers); default: UPLOAD_DIR + "-private".
     PRIVATE_UPLOAD_DIR = os.environ.get("PRIVATE_UPLOAD_DIR")
     MAX_PHOTO_BYTES = 8 * 1024 * 1024
+    #: Map tiles behind the walks' own maps, e.g. "https://tiles.example.org/{z}/{x}/{y}.png"
+    #: (a server you are allowed to use; its host is added to the CSP). None: no tiles, the
+    #: app draws the route and the points on a blank map, which always works offline.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL") or None
+    #: Attribution shown under a tiled map (e.g. "© OpenStreetMap contributors").
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
     #: Key for voter codes and ballot locators (defaults to SECRET_KEY; keep it for the
     #: life of a vote, or the printed codes stop working).
     BALLOT_KEY = os.environ.get("BALLOT_KEY")
@@ -58,6 +64,14 @@ class Config:
     #: Screens of a public questionnaire posted per IP (a resident posts about 6; a class of 30
     #: on one school Wi-Fi must get through, a script flooding the form must not).
     QUESTIONNAIRE_POST_LIMIT = os.environ.get("QUESTIONNAIRE_POST_LIMIT", "120 per minute")
+    #: A whole meeting room shares the venue's Wi-Fi (one address): generous, but not unlimited.
+    CHECKIN_POST_LIMIT = os.environ.get("CHECKIN_POST_LIMIT", "120 per minute")
+    #: Observations posted during a walk per client address (walkers may share a phone's hotspot).
+    WALK_RECORD_POST_LIMIT = os.environ.get("WALK_RECORD_POST_LIMIT", "120 per minute")
+    #: PDF reports generated per client address (each one is drawn on demand).
+    REPORT_PDF_LIMIT = os.environ.get("REPORT_PDF_LIMIT", "30 per minute")
+    #: Largest outbox file a staff member may import (it carries the photos of days of work).
+    FIELD_IMPORT_MAX_BYTES = int(os.environ.get("FIELD_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 
     #: Absolute base used in QR codes and posters; defaults to the request's host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")

@@ -51,10 +51,15 @@ def create_app(config_class=None) -> Flask:
     from .budgets.admin_views import bp as budgets_admin_bp
     from .questionnaires.views import routes as questionnaire_routes
 
-    questionnaires_bp, questionnaires_admin_bp = questionnaire_routes()
+    from .followup.views import routes as followup_routes
+    from .tables.views import routes as table_routes
+    from .fph.views import routes as fph_routes
+    from .walks.views import routes as walk_routes
+    from .field.views import routes as field_routes
 
     for bp in (core_bp, accounts_bp, territories_bp, links_bp, admin_bp, budgets_bp, budgets_admin_bp,
-               questionnaires_bp, questionnaires_admin_bp):
+               *questionnaire_routes(), *followup_routes(), *table_routes(), *fph_routes(),
+               *walk_routes(), *field_routes()):
         app.register_blueprint(bp)
 
     from .core.cli import register_cli

@@ -2,6 +2,11 @@
 # The whole test suite: on SQLite, then on PostgreSQL when a server answers
 # (TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 # REQUIRE_POSTGRES=1 (set by .ci/run) turns a missing PostgreSQL into a failure.
+# Tests run in parallel on every core (TEST_WORKERS, default auto; 0 = one process).
+# On PostgreSQL the browser journeys and the route × role access matrix are left out: they
+# check pages and permissions, which do not depend on the database, and they are most of the
+# suite's time (the matrix alone restores the demo 1,500 times); every database rule, race and
+# constraint test runs on both. FULL_POSTGRES=1 (or naming tests) runs them on PostgreSQL too.
 # Extra arguments go to pytest.
 source "$(dirname "$0")/_env.sh" test
 if command -v npm >/dev/null 2>&1 && [ ! -f node_modules/axe-core/axe.min.js ]; then
@@ -9,10 +14,17 @@ if command -v npm >/dev/null 2>&1 && [ ! -f node_modules/axe-core/axe.min.js ]; 
   npm ci --no-audit --no-fund --silent || echo "   npm could not install axe-core: the copy bundled with axe-playwright-python is used"
 fi
 
+WORKERS=${TEST_WORKERS:-auto}
+PARALLEL=()
+[ "$WORKERS" != 0 ] && PARALLEL=(-n "$WORKERS")
+PG_ONLY=(--ignore=tests/browser --ignore=tests/core/test_access_matrix.py)
+# (only for the whole suite: tests named on the command line run on both databases)
+if [ "${FULL_POSTGRES:-0}" = 1 ] || [ $# -gt 0 ]; then PG_ONLY=(); fi
+
 run_pytest() {
   # pytest exits 5 when no test ran: that is a failure here.
   set +e
-  .venv/bin/python -m pytest "$@"
+  .venv/bin/python -m pytest "${PARALLEL[@]}" "$@"
   local rc=$?
   set -e
   if [ $rc -eq 5 ]; then echo "!! no tests ran"; return 1; fi
@@ -55,7 +67,7 @@ with e.connect() as c:
 PYEOF
   [ $status -eq 0 ] || exit $status
   echo "==> Tests on PostgreSQL (a fresh database per run)"
-  TEST_POSTGRES_URL="$PG" run_pytest "$@"
+  TEST_POSTGRES_URL="$PG" run_pytest "${PG_ONLY[@]}" "$@"
 else
   if [ "${REQUIRE_POSTGRES:-0}" = 1 ]; then
     echo "!! PostgreSQL is required but does not answer at $PG"; exit 1

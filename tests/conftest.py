@@ -90,13 +90,35 @@ def runner(app):
     return app.test_cli_runner()
 
 
+#: The demo's rows per app and day (the demo's dates are relative to today; see
+#: tests/dbsnapshot.py), built by the first test that needs it.
+_DEMO_ROWS: dict[tuple, list] = {}
+
+
 @pytest.fixture
 def demo(app):
-    """The demo contracts, territories, référentiels, staff and links."""
+    """The demo contracts, territories, référentiels, staff, links and every mechanism's demo.
+
+    Built once per app and restored per test from a snapshot of its rows (loading it again for
+    each test took most of the suite's time). Only when the test starts from an empty database:
+    a fixture that wrote rows before this one gets a real load on top of them."""
     from participation.core import demo as demo_data
 
+    from .dbsnapshot import is_empty, restore, snapshot
+
+    from datetime import date
+
+    key = (id(app), date.today())
+    saved = _DEMO_ROWS.get(key)
+    if saved is not None and is_empty():
+        restore(saved)
+        return demo_data
+    empty = saved is None and is_empty()
     demo_data.load()
     db.session.commit()
+    if empty:
+        _DEMO_ROWS.clear()
+        _DEMO_ROWS[key] = snapshot()
     return demo_data
 
 

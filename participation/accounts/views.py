@@ -50,6 +50,14 @@ def logout():
         services.end_session()
         db.session.commit()
         flash(_("You are logged out."), "info")
+        response = redirect(url_for("core.home"))
+        # A shared tablet keeps nothing of the shift: field mode's outbox (IndexedDB), the pages
+        # taken offline (Cache API, service worker) and questionnaire drafts (localStorage).
+        # Only when outbox.js asks for it (`wipe`), after it has checked that nothing waits or the
+        # mediator chose to drop it: a form posted before the script ran must not wipe unsent entries.
+        if request.form.get("wipe") == "1":
+            response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
     return redirect(url_for("core.home"))
 
 

@@ -341,7 +341,7 @@ def translations(entity, entity_id):
         "admin/translations.html",
         obj=obj,
         target_languages=target_languages,
-        field_labels=FIELD_LABELS,
+        field_labels={**FIELD_LABELS, **spec.labels},
         existing=existing,
         form=form,
         errors=errors,

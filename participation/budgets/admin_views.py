@@ -435,6 +435,7 @@ def _proposals_page(process: Process, failed: dict | None = None, failed_comment
         status_filter=status_filter,
         errors=errors,
         Channel=Channel,
+        channels=services.proposal_channels(process) if manager else None,
         status=status,
     )
 

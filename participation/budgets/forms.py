@@ -1,7 +1,22 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, DecimalField, HiddenField, IntegerField, MultipleFileField, RadioField, SelectField,
+    SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..core.channels import Assistance
+
+#: How a staff member enters an idea on a resident's behalf (the public page, logged in with
+#: a field role): with the resident, or typed from a paper form. Ignored for residents.
+ENTRY_ASSISTED, ENTRY_PAPER = "assisted", "paper"
+#: The same words as the questionnaires' assisted entry (one translation).
+ASSISTANCE_LABELS = {Assistance.read_aloud: _l("read aloud"), Assistance.translated: _l("translated"),
+                     Assistance.written_for: _l("written for the person")}
+MAX_PHOTOS = 3
 
 
 class ProposalForm(FlaskForm):
@@ -23,6 +38,14 @@ class ProposalForm(FlaskForm):
     contact = StringField(_l("Email or phone (optional)"), validators=[Optional(), Length(max=254)],
                           description=_l("Only to contact you about your idea. Never published."))
     contact_consent = BooleanField(_l("I agree to be contacted about this idea. My contact details are deleted at the end of the process."))
+    #: Staff entering an idea for a resident only (see ENTRY_ASSISTED).
+    entry = RadioField(_l("How the idea reaches you"), default=ENTRY_ASSISTED, choices=[
+        SelectChoice(ENTRY_ASSISTED, _l("The resident is with me: I enter it with them")),
+        SelectChoice(ENTRY_PAPER, _l("I type it from a paper form")),
+    ])
+    help = SelectMultipleField(_l("Help you give"), validators=[Optional()],
+                               choices=[SelectChoice(a.value, label) for a, label in ASSISTANCE_LABELS.items()],
+                               widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
     def validate_contact_consent(self, field):
         if (self.contact.data or self.contact_name.data) and not field.data:
@@ -30,8 +53,17 @@ class ProposalForm(FlaskForm):
 
     def validate_photos(self, field):
         files = [f for f in (field.data or []) if getattr(f, "filename", "")]
-        if len(files) > 3:
+        if len(files) > MAX_PHOTOS:
             raise ValidationError(_l("At most 3 photos."))
+
+    def validate_help(self, field):
+        if field.data and "entry" in self and self.entry.data == ENTRY_PAPER:
+            raise ValidationError(_l("The kinds of help are for an idea entered with the resident: untick them "
+                                     "for a paper form."))
+
+    @property
+    def assistance(self) -> frozenset[Assistance]:
+        return frozenset(a for a in Assistance if a.value in (self.help.data or []))
 
 
 class CodeForm(FlaskForm):

@@ -1,6 +1,7 @@
 """Translated labels of the budget's states, and money formatting, for templates."""
 from flask_babel import format_decimal, lazy_gettext as _l
 
+from ..core.channels import Assistance
 from .models import Channel, Feasibility, MilestoneStatus, OutcomeRule, Phase
 
 PHASES = {
@@ -28,6 +29,8 @@ OUTCOMES = {
     OutcomeRule.equal_shares: _l("method of equal shares"),
 }
 CHANNELS = {Channel.web: _l("online"), Channel.assisted: _l("assisted"), Channel.paper: _l("paper")}
+ASSISTANCE = {Assistance.read_aloud: _l("read aloud"), Assistance.translated: _l("translated"),
+              Assistance.written_for: _l("written for the person")}
 
 
 def money(amount) -> str:
@@ -52,4 +55,5 @@ def register(state) -> None:
         milestone_label=lambda s: str(MILESTONES[s]),
         outcome_label=lambda o: str(OUTCOMES[o]),
         channel_label=lambda c: str(CHANNELS[c]),
+        assistance_label=lambda a: str(ASSISTANCE[a]),
     )

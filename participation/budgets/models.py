@@ -15,7 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.channels import Channel
+from ..core.channels import Assistance, Channel
 from ..core.content_i18n import Translatable
 from ..core.territories import Category, Commune, Contract, Neighbourhood, Scope
 from ..core.users import User, utcnow
@@ -192,6 +192,11 @@ class Proposal(Translatable, db.Model):
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.web)
     #: The mediator who typed it in on a resident's behalf (channel assisted or paper).
     entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Assisted channel: the kinds of help the mediator gave (`core.channels.Assistance`),
+    #: counted apart like the questionnaires' (`services.proposal_channels`).
+    helped_read_aloud: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    helped_translated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    helped_written_for: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: Optional contact, kept only with consent; never shown publicly nor exported.
     contact_name: Mapped[str] = mapped_column(sa.String(200), default="")
     contact: Mapped[str] = mapped_column(sa.String(254), default="")
@@ -220,7 +225,17 @@ class Proposal(Translatable, db.Model):
         sa.CheckConstraint("estimated_cost IS NULL OR estimated_cost >= 0", name="estimated_cost_positive"),
         sa.CheckConstraint("revised_cost IS NULL OR revised_cost >= 0", name="revised_cost_positive"),
         sa.CheckConstraint("contact = '' OR contact_consent", name="contact_needs_consent"),
+        sa.CheckConstraint(
+            "channel = 'assisted' OR NOT (helped_read_aloud OR helped_translated OR helped_written_for)",
+            name="help_only_when_assisted",
+        ),
     )
+
+    @property
+    def assistance(self) -> frozenset[Assistance]:
+        return frozenset(a for a, flag in ((Assistance.read_aloud, self.helped_read_aloud),
+                                           (Assistance.translated, self.helped_translated),
+                                           (Assistance.written_for, self.helped_written_for)) if flag)
 
     @property
     def cost(self) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ..core.channels import Assistance
 from ..core.secret_codes import CODE_LENGTH, format_code, keyed_hash, new_code, normalise_code  # noqa: F401
 from ..core.users import User, utcnow
 from ..extensions import db
@@ -175,14 +177,23 @@ def move_phase(process: Process, to: Phase) -> None:
 # --- proposals ------------------------------------------------------------------------
 
 
-def submit_proposal(process: Process, *, channel: Channel = Channel.web, entered_by: User | None = None, **fields) -> Proposal:
+def submit_proposal(process: Process, *, channel: Channel = Channel.web, entered_by: User | None = None,
+                    assistance: Iterable[Assistance] = (), **fields) -> Proposal:
+    """A new idea. `assistance`: the kinds of help a mediator gave (assisted channel only)."""
     if not process.allows("submit"):
         raise RuleError("not_open")
     if fields.get("contact") and not fields.get("contact_consent"):
         raise RuleError("contact_consent")
+    assistance = frozenset(assistance)
+    if assistance and channel != Channel.assisted:
+        raise RuleError("assistance")
+    helped = {"helped_read_aloud": Assistance.read_aloud in assistance,
+              "helped_translated": Assistance.translated in assistance,
+              "helped_written_for": Assistance.written_for in assistance}
     for _attempt in range(5):
         number = (db.session.scalar(sa.select(sa.func.max(Proposal.number)).where(Proposal.process_id == process.id)) or 0) + 1
-        proposal = Proposal(process_id=process.id, number=number, channel=channel, entered_by_id=entered_by.id if entered_by else None, **fields)
+        proposal = Proposal(process_id=process.id, number=number, channel=channel, entered_by_id=entered_by.id if entered_by else None,
+                            **helped, **fields)
         try:
             with db.session.begin_nested():
                 db.session.add(proposal)
@@ -190,6 +201,22 @@ def submit_proposal(process: Process, *, channel: Channel = Channel.web, entered
         except IntegrityError:  # two proposals took the same number at once: draw again
             continue
     raise RuleError("busy")
+
+
+def proposal_channels(process: Process) -> dict:
+    """How the process's ideas came in: {"web", "assisted", "paper": count, "help": {Assistance:
+    count}} (an assisted idea may have several kinds of help). Every idea counts, hidden or merged."""
+    row = db.session.execute(
+        sa.select(*(sa.func.count().filter(Proposal.channel == c) for c in Channel),
+                  *(sa.func.count().filter(col.is_(True)) for col in (
+                      Proposal.helped_read_aloud, Proposal.helped_translated, Proposal.helped_written_for)))
+        .where(Proposal.process_id == process.id)
+    ).one()
+    channels = list(Channel)
+    out = {c.value: int(row[i]) for i, c in enumerate(channels)}
+    out["help"] = {a: int(row[len(channels) + i]) for i, a in enumerate(
+        (Assistance.read_aloud, Assistance.translated, Assistance.written_for))}
+    return out
 
 
 def review(proposal: Proposal, feasible: bool, reason: str, revised_cost: int | None) -> None:

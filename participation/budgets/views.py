@@ -21,7 +21,9 @@ from ..links.services import register_targets
 from . import demo, labels, messages, services
 from ..territories.views import register_openings
 from .links import openings, public_targets
-from .forms import BallotForm, CodeForm, CommentForm, EligibilityForm, ProposalForm
+from ..field import registry as field_registry
+from .field import ADAPTER as FIELD_ADAPTER, FIELD_FORM_VERSION, FIELD_KIND
+from .forms import ENTRY_PAPER, BallotForm, CodeForm, CommentForm, EligibilityForm, ProposalForm
 from .models import Channel, Eligibility, Phase, Process, Proposal, VoteMode, VotingMethod
 
 bp = Blueprint("budgets", __name__)
@@ -29,6 +31,7 @@ bp.record_once(labels.register)
 register_demo_loader(demo.load, demo.notes)
 register_targets(public_targets)
 register_openings(openings)
+field_registry.register(FIELD_ADAPTER)
 
 SESSION_VOTERS = "budget_voters"
 BROWSER_COOKIE = "bv"
@@ -90,6 +93,50 @@ def _proposal_choices(form: ProposalForm, process: Process) -> None:
     form.neighbourhood.choices = [SelectChoice("", _("(not sure)"))] + [SelectChoice(str(n.id), n.name) for n in hoods]
 
 
+def can_enter_for_residents(user, process: Process) -> bool:
+    """Staff with a field role here enter ideas on residents' behalf (assisted or paper), on
+    this page online and on its offline copy (field mode, `field.py`)."""
+    return user.is_authenticated and perm.has_role(user, perm.FIELD_ROLES, process)
+
+
+def proposal_form(process: Process, formdata=None, *, staff: bool = True) -> ProposalForm:
+    """The proposal form with the process's themes and neighbourhoods; without the entry mode
+    and the kinds of help for a resident (`staff` False). `formdata` for a submission that did
+    not come from this request (field mode: no CSRF, the sync checked the session)."""
+    form = ProposalForm() if formdata is None else ProposalForm(formdata=formdata, meta={"csrf": False})
+    if not staff:
+        del form.entry
+        del form.help
+    _proposal_choices(form, process)
+    return form
+
+
+def proposal_values(form: ProposalForm) -> dict:
+    """What `services.submit_proposal` records from a validated form (contact only with consent)."""
+    valid_ids = {c.value for c in form.neighbourhood.choices}
+    consent = bool(form.contact_consent.data)
+    return dict(
+        title=form.title.data.strip(),
+        description=form.description.data.strip(),
+        category_id=int(form.category.data) if form.category.data else None,
+        neighbourhood_id=int(form.neighbourhood.data) if form.neighbourhood.data in valid_ids and form.neighbourhood.data else None,
+        address=(form.address.data or "").strip(),
+        latitude=float(form.latitude.data) if form.latitude.data is not None else None,
+        longitude=float(form.longitude.data) if form.longitude.data is not None else None,
+        estimated_cost=form.estimated_cost.data,
+        contact_name=(form.contact_name.data or "").strip() if consent else "",
+        contact=(form.contact.data or "").strip() if consent else "",
+        contact_consent=consent,
+    )
+
+
+def entry_mode(form: ProposalForm) -> tuple[Channel, frozenset]:
+    """Staff entry: (assisted, the kinds of help given) or (paper, none)."""
+    if form.entry.data == ENTRY_PAPER:
+        return Channel.paper, frozenset()
+    return Channel.assisted, form.assistance
+
+
 @bp.route("/b/<int:process_id>/propose", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"], deduct_when=lambda r: r.status_code == 302)
 @public
@@ -97,39 +144,25 @@ def propose(process_id):
     process = process_or_404(process_id)
     if not process.allows("submit"):
         return render("budgets/closed.html", process=process, status=409)
-    form = ProposalForm()
-    _proposal_choices(form, process)
-    assisted = current_user.is_authenticated and perm.has_role(current_user, perm.FIELD_ROLES, process)
+    assisted = can_enter_for_residents(current_user, process)
+    form = proposal_form(process, staff=assisted)
     if form.validate_on_submit():
         try:
             photos = services.process_photos(form.photos.data)
         except services.PhotoRejected as e:
             form.photos.errors.append(e.message)
         else:
-            valid_ids = {c.value for c in form.neighbourhood.choices}
+            channel, helped = entry_mode(form) if assisted else (Channel.web, frozenset())
             proposal = services.submit_proposal(
-                process,
-                channel=Channel.assisted if assisted else Channel.web,
-                entered_by=current_user if assisted else None,
-                title=form.title.data.strip(),
-                description=form.description.data.strip(),
-                category_id=int(form.category.data) if form.category.data else None,
-                neighbourhood_id=int(form.neighbourhood.data) if form.neighbourhood.data in valid_ids and form.neighbourhood.data else None,
-                address=(form.address.data or "").strip(),
-                latitude=float(form.latitude.data) if form.latitude.data is not None else None,
-                longitude=float(form.longitude.data) if form.longitude.data is not None else None,
-                estimated_cost=form.estimated_cost.data,
-                contact_name=(form.contact_name.data or "").strip() if form.contact_consent.data else "",
-                contact=(form.contact.data or "").strip() if form.contact_consent.data else "",
-                contact_consent=bool(form.contact_consent.data),
-                original_locale=current_locale(),
+                process, channel=channel, entered_by=current_user if assisted else None, assistance=helped,
+                original_locale=current_locale(), **proposal_values(form),
             )
             services.attach_photos(proposal, photos)
             db.session.commit()
             flash(_("Thank you! Your idea is published as number %(number)s.", number=proposal.number), "success")
             return redirect(url_for("budgets.proposal", process_id=process.id, number=proposal.number))
     return render("budgets/propose.html", process=process, form=form, assisted=assisted,
-                  status=422 if form.errors else 200)
+                  field_kind=FIELD_KIND, field_version=FIELD_FORM_VERSION, status=422 if form.errors else 200)
 
 
 def _proposal_page(process: Process, item: Proposal, form: CommentForm | None = None, status: int = 200):

@@ -33,6 +33,19 @@ def register_cli(app) -> None:
 
         click.echo(f"{purge(timedelta(hours=hours))} unsent photos deleted.")
 
+    @app.cli.command("purge-field-photos")
+    @click.option("--days", default=30, show_default=True,
+                  help="Keep photos uploaded by field tablets for a submission that has not come this long.")
+    @with_appcontext
+    def purge_field_photos(days):
+        """Delete photos a tablet uploaded for a submission that never arrived."""
+        from ..extensions import db
+        from ..field.services import purge_staged
+
+        count = purge_staged(days)
+        db.session.commit()
+        click.echo(f"{count} field photos deleted.")
+
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True)
     @click.option("--name", prompt=True)

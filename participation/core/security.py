@@ -7,9 +7,23 @@ CSP = (
 )
 
 
+def csp_for(tile_url: str | None) -> str:
+    """The policy, with the origin of a configured map tile server allowed for images."""
+    if not tile_url:
+        return CSP
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(tile_url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or "{" in parts.netloc:
+        raise ValueError("MAP_TILE_URL must be an http(s) URL with a fixed host, e.g. https://tiles.example/{z}/{x}/{y}.png")
+    return CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {parts.scheme}://{parts.netloc}")
+
+
 def _headers(response):
+    from flask import current_app
+
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("Content-Security-Policy", current_app.config["_CSP"])
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Referrer-Policy", "same-origin")
@@ -27,12 +41,13 @@ def _refuse_nul_bytes():
     from flask import abort, request
 
     if "\x00" in request.path or any(
-        "\x00" in value for values in (request.args, request.form) for value in values.values()
+        "\x00" in value for values in (request.args, request.form) for _key, vs in values.lists() for value in vs
     ):
         abort(400)
 
 
 def init_app(app) -> None:
+    app.config["_CSP"] = csp_for(app.config.get("MAP_TILE_URL"))
     app.before_request(_refuse_nul_bytes)
     app.after_request(_headers)
     if app.config.get("SESSION_COOKIE_SECURE"):

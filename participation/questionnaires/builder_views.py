@@ -46,6 +46,7 @@ TOOLS = [
     ("questionnaires.preview", _l("Preview as a resident"), access.can_manage),
     ("questionnaires_admin.assisted", _l("Answer with a resident"), access.can_enter),
     ("questionnaires_admin.paper", _l("Type in paper forms"), access.can_enter),
+    ("questionnaires_admin.field_form", _l("Collect answers in the field"), access.can_enter),
     ("questionnaires_admin.results", _l("Results"), access.can_view_results),
     ("questionnaires_admin.moderation", _l("Moderate free text"), access.can_moderate),
     ("questionnaires_admin.exports", _l("Exports"), access.can_view_results),

@@ -2,7 +2,8 @@
 from flask_babel import lazy_gettext as _l
 
 from ..core.channels import Assistance, Channel
-from .models import Access, AgeBand, Gender, Kind, Moderation, Purpose, ScaleStyle, Status
+from ..core.profiles import AGE_BANDS, GENDERS  # noqa: F401 (re-exported)
+from .models import Access, Kind, Moderation, Purpose, ScaleStyle, Status
 
 STATUSES = {Status.draft: _l("Draft"), Status.open: _l("Open for answers"), Status.closed: _l("Closed")}
 PURPOSES = {Purpose.consultation: _l("Consultation"), Purpose.evaluation: _l("Evaluation of the contract")}
@@ -26,12 +27,3 @@ MODERATION = {Moderation.pending: _l("Waiting for moderation"), Moderation.publi
 CHANNELS = {Channel.web: _l("online"), Channel.assisted: _l("assisted"), Channel.paper: _l("paper")}
 ASSISTANCE = {Assistance.read_aloud: _l("read aloud"), Assistance.translated: _l("translated"),
               Assistance.written_for: _l("written for the person")}
-AGE_BANDS = {
-    AgeBand.under_18: _l("under 18"),
-    AgeBand.a18_24: _l("18 to 24"),
-    AgeBand.a25_39: _l("25 to 39"),
-    AgeBand.a40_59: _l("40 to 59"),
-    AgeBand.a60_74: _l("60 to 74"),
-    AgeBand.a75_plus: _l("75 or over"),
-}
-GENDERS = {Gender.woman: _l("woman"), Gender.man: _l("man"), Gender.other: _l("other / non-binary")}

@@ -439,8 +439,21 @@ def parse_profile(raw: RawForm, *, age_bands=(), genders=(), residence_ids=()) -
 
 def is_open(questionnaire, today: date) -> bool:
     """Open to answers today: status open and within its dates (both inclusive)."""
-    if questionnaire.status != Status.open:
+    return questionnaire.status == Status.open and within_dates(questionnaire, today)
+
+
+def was_open_on(questionnaire, day: date, today: date) -> bool:
+    """Could an answer collected on `day` be given then? Open within its dates, or closed since its
+    closing day passed (a manual close leaves no date: then it is "no", as for a live answer)."""
+    if questionnaire.status == Status.draft or not within_dates(questionnaire, day):
         return False
-    if questionnaire.opens_on and today < questionnaire.opens_on:
+    if questionnaire.status == Status.open:
+        return True
+    return questionnaire.closes_on is not None and questionnaire.closes_on < today
+
+
+def within_dates(questionnaire, day: date) -> bool:
+    """`day` falls within the questionnaire's opening and closing days (both inclusive)."""
+    if questionnaire.opens_on and day < questionnaire.opens_on:
         return False
-    return not (questionnaire.closes_on and today > questionnaire.closes_on)
+    return not (questionnaire.closes_on and day > questionnaire.closes_on)

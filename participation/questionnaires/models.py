@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.channels import Channel
+from ..core.profiles import AgeBand, Gender  # noqa: F401 (re-exported)
 from ..core.content_i18n import Translatable
 from ..core.territories import Category, Commune, Contract, Indicator, Neighbourhood, Scope
 from ..core.users import utcnow
@@ -83,21 +84,6 @@ class Moderation(enum.Enum):
     pending = "pending"
     published = "published"
     rejected = "rejected"
-
-
-class AgeBand(enum.Enum):
-    under_18 = "under_18"
-    a18_24 = "18_24"
-    a25_39 = "25_39"
-    a40_59 = "40_59"
-    a60_74 = "60_74"
-    a75_plus = "75_plus"
-
-
-class Gender(enum.Enum):
-    woman = "woman"
-    man = "man"
-    other = "other"
 
 
 class Questionnaire(Translatable, db.Model):

@@ -73,6 +73,10 @@ def already_recorded(questionnaire: Questionnaire, nonce: str) -> bool:
     return found is not None
 
 
+#: How long after collecting an answer offline (assisted, field mode) a tablet may still send it.
+FIELD_SYNC_DAYS = timedelta(days=14)
+
+
 def accepts(questionnaire: Questionnaire, channel: Channel, today: date) -> bool:
     """Residents and mediators answer while it is open; paper forms collected while it was
     open can still be typed in after it closed (never into a draft)."""
@@ -144,6 +148,7 @@ def submit_response(
     profile: logic.Profile | None = None,
     assistance: Iterable[Assistance] = (),
     submitted_on: date | None = None,
+    collected_on: date | None = None,
     picked_neighbourhood_id: int | None = None,
     code: str | None = None,
 ) -> Submitted:
@@ -158,13 +163,21 @@ def submit_response(
     today = date.today()
     if version.questionnaire_id != questionnaire.id or version.id != questionnaire.current_version.id:
         raise ResponseError("version")
-    if not accepts(questionnaire, channel, today):
+    field_day = collected_on if channel == Channel.assisted else None
+    if field_day is not None:
+        # Collected with a person on a tablet with no connection, sent days later: it counts on
+        # the day it was collected, if the questionnaire was open then.
+        if not today - FIELD_SYNC_DAYS <= field_day <= today:
+            raise ResponseError("date")
+        if not logic.was_open_on(questionnaire, field_day, today):
+            raise ResponseError("closed")
+    elif not accepts(questionnaire, channel, today):
         raise ResponseError("closed")
     assistance = frozenset(assistance)
     if assistance and channel != Channel.assisted:
         raise ResponseError("assistance")
-    day = submitted_on or today
-    if channel != Channel.paper and day != today:
+    day = field_day or submitted_on or today
+    if channel != Channel.paper and day != (field_day or today):
         raise ResponseError("date")
     if day > today:
         raise ResponseError("date_future")

@@ -22,6 +22,10 @@ register_openings(openings)
 
 def routes() -> tuple[Blueprint, Blueprint]:
     """The two blueprints with every route attached (the route modules import them)."""
-    for name in ("answering", "builder_views", "entry_views", "results_views"):
+    for name in ("answering", "builder_views", "entry_views", "field_views", "results_views"):
         importlib.import_module(f"{__package__}.{name}")
+    from ..field.registry import register
+    from .field import ADAPTER
+
+    register(ADAPTER)
     return bp, admin_bp

@@ -283,3 +283,15 @@ def test_poster_without_translation_shows_the_original_title(amp_admin, client):
     poster = text_of(client.get("/p/AMPCV26/poster", query_string={"lang1": "tr"}))
 
     assert "Contrat de ville Aix-Marseille-Provence" in poster
+
+
+def test_every_translatable_model_can_be_translated_from_the_back_office():
+    from participation.admin.translations import FIELD_LABELS, TRANSLATABLE
+    from participation.core.content_i18n import Translatable
+    from participation.extensions import db
+
+    models = {m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, Translatable)}
+    registered = {spec.model for spec in TRANSLATABLE.values()}
+    assert sorted(m.__name__ for m in models - registered) == []
+    fields = {f for m in models for f in m.__translatable__}
+    assert sorted(fields - set(FIELD_LABELS)) == []

@@ -14,27 +14,19 @@ from participation.core.users import User
 from participation.extensions import db
 from participation.links.models import ShortLink
 
-from ..conftest import Auth
+from ..conftest import Auth, _wipe
+from ..dbsnapshot import restore, snapshot as saved_rows
 
-PASSWORD = "a-long-test-password"
+from .matrix_users import AMP_STAFF, EMAILS, EVERYONE, PASSWORD, STAFF, USERS  # noqa: F401
+from ..followup import access_cases as followup_cases
+from ..tables import access_cases as table_cases
+from ..fph import access_cases as fph_cases
+from ..walks import access_cases as walk_cases
+from ..field import access_cases as field_cases
+from ..questionnaires import access_cases as questionnaire_cases
 
-# Users: anon; root (platform admin); amp_admin (contract); fac (facilitator, Marseille);
-# med (mediator, Frais Vallon); com (committee, Malpassé Corot); eva (evaluator, contract);
-# nar_admin (admin of the other contract); nogrant (an account with no role).
-USERS = ["anon", "root", "amp_admin", "fac", "med", "com", "eva", "nar_admin", "nogrant"]
-EMAILS = {
-    "amp_admin": "admin@amp.demo",
-    "fac": "animatrice@amp.demo",
-    "med": "mediateur@amp.demo",
-    "com": "comite@amp.demo",
-    "eva": "evaluation@amp.demo",
-    "nar_admin": "admin@narbonne.demo",
-    "root": "root@platform.test",
-    "nogrant": "nobody@amp.test",
-}
-EVERYONE = set(USERS)
-STAFF = EVERYONE - {"anon", "nogrant"}
-AMP_STAFF = {"root", "amp_admin", "fac", "med", "com", "eva"}
+#: Feature modules bring their own fixtures and expectations (see tests/<feature>/access_cases.py).
+FEATURE_CASES = (followup_cases, table_cases, fph_cases, walk_cases, field_cases, questionnaire_cases)
 
 
 def _fixtures() -> dict:
@@ -91,8 +83,12 @@ def _fixtures() -> dict:
 
     q_photo = photo_store().save(process_photo(buf.getvalue(), max_bytes=10**6))
     questionnaires = {**_questionnaire_fixtures(nar, narbonne, q_photo), "q_photo_sha": q_photo}
+    features = {}
+    for module in FEATURE_CASES:
+        features.update(module.fixtures(amp, nar))
     db.session.commit()
     return {
+        **features,
         **questionnaires,
         "photo": photo_sha,
         "vote_process": vote_process.id,
@@ -358,6 +354,9 @@ EXPECTED = {
     "links.detail": _on_links("/admin/links/{}"),
     "links.deactivate": _on_links("/admin/links/{}/deactivate", "POST"),
 }
+for _module in FEATURE_CASES:
+    assert not set(_module.EXPECTED) & set(EXPECTED), "an endpoint has two expectations"
+    EXPECTED.update(_module.EXPECTED)
 
 
 def _endpoints() -> list[str]:
@@ -390,10 +389,13 @@ def assert_access(app, endpoint, method, url, who, allowed):
         demo_account = who not in {"root", "nogrant"}
         resp = auth.login(EMAILS[who], None if demo_account else PASSWORD)
         assert resp.status_code == 302, f"login of {who} failed"
+    form_page = "/login" if who == "anon" else "/"  # every page has the logout form
     if method == "GET":
         resp = client.get(url)
+    elif method == "POST":
+        resp = auth.post(url, {}, form_page=form_page)
     else:
-        resp = auth.post(url, {}, form_page="/login" if who == "anon" else "/")  # every page has the logout form
+        resp = client.open(url, method=method, data={"csrf_token": auth.csrf(form_page)})
     denied = resp.status_code in (401, 403, 404) or (
         resp.status_code == 302 and "/login" in resp.headers.get("Location", "")
     )
@@ -420,16 +422,51 @@ WRITE_CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def matrix_data(app):
+    """The demo and the matrix's own objects, built once per module and snapshotted: each case
+    starts from an exact copy (loading the demo again per case took most of the suite's time)."""
+    with app.app_context():
+        _wipe()
+        fixtures = _fixtures()
+        snapshot = saved_rows()
+        db.session.remove()
+    return fixtures, snapshot
+
+
+@pytest.fixture
+def fixtures(app, matrix_data):
+    built, snapshot = matrix_data
+    restore(snapshot)
+    return built
+
+
+def test_snapshot_restores_what_a_write_changed(app, matrix_data, fixtures):
+    """The restore really undoes a case's writes (else later cases would see earlier ones)."""
+    _built, snapshot = matrix_data
+    emails = lambda: set(db.session.scalars(sa.select(User.email)))  # noqa: E731
+    before = emails()
+    assert EMAILS["med"] in before
+    extra = User(email="extra@amp.test", name="Extra")
+    extra.set_password(PASSWORD)
+    db.session.add(extra)
+    db.session.execute(sa.update(User).where(User.email == EMAILS["med"]).values(name="Changed"))
+    db.session.commit()
+    assert "extra@amp.test" in emails()
+    db.session.remove()
+    restore(snapshot)
+    assert emails() == before
+    assert db.session.scalar(sa.select(User.name).filter_by(email=EMAILS["med"])) != "Changed"
+
+
 @pytest.mark.parametrize("endpoint,case_index", READ_CASES)
-def test_read_access(app, endpoint, case_index):
-    fixtures = _fixtures()
+def test_read_access(app, fixtures, endpoint, case_index):
     _label, method, build, allowed = EXPECTED[endpoint][case_index]
     for who in USERS:
         assert_access(app, endpoint, method, build(fixtures), who, allowed)
 
 
 @pytest.mark.parametrize("endpoint,case_index,who", WRITE_CASES)
-def test_write_access(app, endpoint, case_index, who):
-    fixtures = _fixtures()
+def test_write_access(app, fixtures, endpoint, case_index, who):
     _label, method, build, allowed = EXPECTED[endpoint][case_index]
     assert_access(app, endpoint, method, build(fixtures), who, allowed)

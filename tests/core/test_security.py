@@ -22,7 +22,13 @@ def test_strict_security_headers_on_every_page(client, demo):
         assert h["Referrer-Policy"] == "same-origin"
 
 
+#: A JSON data block is never run (the browser only parses it when a script asks): allowed, with
+#: nothing but JSON in it (Jinja's tojson escapes <, > and &, so it cannot close the tag).
+DATA_BLOCK = re.compile(r'<script type="application/json" id="[a-z-]+">[^<]*</script>')
+
+
 def assert_no_inline_code(html: str, path: str):
+    html = DATA_BLOCK.sub("", html)
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert "src=" in tag, f"inline script on {path}: {tag}"
     assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html), f"inline script body on {path}"
@@ -123,3 +129,35 @@ def test_static_assets_are_versioned_and_cached_for_a_year(client):
     assert len(urls) == 4, urls  # favicon, css, htmx, app.js
     resp = client.get(urls[0])
     assert resp.status_code == 200 and "max-age=31536000" in resp.headers["Cache-Control"]
+
+
+def test_a_configured_tile_server_is_the_only_origin_added_to_images():
+    from participation.core.security import csp_for
+
+    policy = csp_for("https://tiles.example.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://tiles.example.org;" in policy
+    assert policy.replace(" https://tiles.example.org", "") == CSP
+    assert csp_for(None) == CSP
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "https://{s}.tiles.example/{z}/{x}/{y}.png", "tiles/{z}"])
+def test_a_tile_url_that_is_not_a_fixed_http_origin_is_refused(url):
+    from participation.core.security import csp_for
+
+    with pytest.raises(ValueError):
+        csp_for(url)
+
+
+def test_a_nul_byte_in_a_repeated_field_is_refused_too(client):
+    from werkzeug.datastructures import MultiDict
+
+    resp = client.post("/login", data=MultiDict([("caption", "ok"), ("caption", "bad\x00")]))
+    assert resp.status_code == 400
+
+
+def test_whole_numbers_longer_than_any_id_are_not_numbers():
+    from participation.core.numbers import MAX_DIGITS, parse_int
+
+    assert parse_int("9" * MAX_DIGITS) == int("9" * MAX_DIGITS)
+    assert parse_int("9" * (MAX_DIGITS + 1)) is None
+    assert parse_int("9" * 5000) is None
