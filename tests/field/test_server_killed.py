@@ -72,7 +72,7 @@ class Client:
                     return False
             status, body = self.call("POST", "/field/api/submissions", json.dumps(item),
                                      {"Content-Type": "application/json", "X-CSRFToken": self.csrf})
-        except OSError:  # refused, reset, cut in the middle of the answer
+        except (OSError, http.client.HTTPException):  # refused, reset, answer cut short (IncompleteRead)
             return False
         assert status in (200, 201) or status >= 500, (status, body)
         return status in (200, 201)
@@ -108,15 +108,20 @@ def test_a_sync_cut_by_kills_ends_with_each_item_exactly_once(tmp_path):
     done = threading.Event()
     acked = []
 
+    errors = []
+
     def outbox():
         pending = list(queue)
-        while pending:
-            item, photo = pending[0]
-            if client.send(item, photo):
-                acked.append(item["client_id"])
-                pending.pop(0)
-            else:
-                time.sleep(0.05)  # outbox.js backs off; the test need not wait long
+        try:
+            while pending:
+                item, photo = pending[0]
+                if client.send(item, photo):
+                    acked.append(item["client_id"])
+                    pending.pop(0)
+                else:
+                    time.sleep(0.05)  # outbox.js backs off; the test need not wait long
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            errors.append(exc)
         done.set()
 
     thread = threading.Thread(target=outbox, daemon=True)
@@ -137,6 +142,7 @@ def test_a_sync_cut_by_kills_ends_with_each_item_exactly_once(tmp_path):
         assert done.wait(120), f"the queue did not empty: {len(acked)} of {N}"
     finally:
         server.kill()
+    assert not errors, f"the sender stopped on {errors[0]!r}"
     assert kills == KILLS, "the sync finished before every kill: raise N"
     assert sorted(acked) == sorted(item["client_id"] for item, _p in queue)
     with sqlite3.connect(server.db) as c:
