@@ -56,10 +56,11 @@ def create_app(config_class=None) -> Flask:
     from .fph.views import routes as fph_routes
     from .walks.views import routes as walk_routes
     from .field.views import routes as field_routes
+    from .governance.views import routes as governance_routes
 
     for bp in (core_bp, accounts_bp, territories_bp, links_bp, admin_bp, budgets_bp, budgets_admin_bp,
                *questionnaire_routes(), *followup_routes(), *table_routes(), *fph_routes(),
-               *walk_routes(), *field_routes()):
+               *walk_routes(), *field_routes(), *governance_routes()):
         app.register_blueprint(bp)
 
     from .core.cli import register_cli

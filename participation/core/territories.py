@@ -166,9 +166,24 @@ class Category(Translatable, db.Model):
         return Scope(self.contract_id)
 
 
+class IndicatorSource(enum.Enum):
+    #: computed from what the app collects (`metric` names how: see governance/metrics.py)
+    computed = "computed"
+    #: entered by hand, year by year, with a source note (INSEE, a survey, the bailleur…)
+    entered = "entered"
+
+
+class Direction(enum.Enum):
+    #: a higher value is better (turnout, share who feel safe)
+    up = "up"
+    #: a lower value is better (unemployment rate, days to answer)
+    down = "down"
+
+
 class Indicator(Translatable, db.Model):
     """An indicator of a contract's référentiel (e.g. "share of residents who feel safe"),
-    attached to a défi or an orientation. Questions and, later, governance figures refer to it."""
+    attached to a défi or an orientation, with its baseline and target. Its values are either
+    computed from the app's data (`metric`) or entered by hand (`IndicatorValue`)."""
 
     __tablename__ = "indicators"
     __translatable__ = ("name", "description")
@@ -182,11 +197,36 @@ class Indicator(Translatable, db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     #: Free text: "%", "residents", "€"…
     unit: Mapped[str] = mapped_column(sa.String(32), default="")
+    source: Mapped[IndicatorSource] = mapped_column(
+        sa.Enum(IndicatorSource, name="indicator_source", native_enum=False, create_constraint=True, length=16),
+        default=IndicatorSource.entered,
+    )
+    #: Computed indicators: the key of a metric in governance/metrics.py ("tables.participations").
+    metric: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Computed from tagged questions: the option codes counted as the indicator ("4", "5" on a
+    #: satisfaction scale; "yes"); empty: the mean of a scale or number question.
+    option_codes: Mapped[list | None] = mapped_column(sa.JSON)
+    #: Free text describing the scale ("0 to 100 %", "1 (bad) to 5 (good)").
+    scale: Mapped[str] = mapped_column(sa.String(100), default="")
+    direction: Mapped[Direction] = mapped_column(
+        sa.Enum(Direction, name="indicator_direction", native_enum=False, create_constraint=True, length=8),
+        default=Direction.up,
+    )
+    baseline: Mapped[float | None]
+    baseline_year: Mapped[int | None]
+    target: Mapped[float | None]
+    target_year: Mapped[int | None]
+    #: How often it is measured, in years (1: every year; 3: at mid-term and the end…).
+    period_years: Mapped[int] = mapped_column(default=1)
 
     contract: Mapped[Contract] = relationship()
     category: Mapped[Category | None] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("contract_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("contract_id", "code"),
+        sa.CheckConstraint("period_years >= 1 AND period_years <= 10", name="period_years_range"),
+        sa.CheckConstraint("source = 'entered' OR metric IS NOT NULL", name="computed_has_metric"),
+    )
 
     @property
     def scope(self) -> Scope:

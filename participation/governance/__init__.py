@@ -1,0 +1,1 @@
+"""Governance and evaluation: the référentiel's figures, the dashboard, exports and the API."""
