@@ -145,7 +145,9 @@ class Value:
             return disclosure.SUPPRESSED
         if self.number is None:
             return ""
-        return f"{self.number:g}" if isinstance(self.number, float) else str(self.number)
+        if isinstance(self.number, float):
+            return str(int(self.number)) if self.number.is_integer() else f"{self.number:.2f}".rstrip("0")
+        return str(self.number)
 
     @property
     def shown(self) -> bool:
