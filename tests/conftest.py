@@ -60,8 +60,11 @@ def app():
 
 
 def _wipe() -> None:
+    from .dbsnapshot import skip_foreign_key_checks
+
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
+        skip_foreign_key_checks(conn)
         for table in tables:
             conn.execute(table.delete())
 
