@@ -255,10 +255,9 @@ def category_delete(category_id):
 
 
 def _indicator_form(contract: Contract, indicator: Indicator | None = None) -> IndicatorForm:
-    form = IndicatorForm()
-    if indicator is not None and request.method == "GET":
-        form = IndicatorForm(data={"code": indicator.code, "name": indicator.name, "description": indicator.description,
-                                   "unit": indicator.unit, "category": str(indicator.category_id or "")})
+    # An existing indicator's values fill the form, and stay as they are for any field a POST
+    # lacks (a client written before the field existed).
+    form = IndicatorForm(data=indicator_services.form_data(indicator)) if indicator is not None else IndicatorForm()
     form.category.choices = services.category_parent_choices(contract)
     return form
 
@@ -269,7 +268,8 @@ def _save_indicator_view(contract: Contract, indicator: Indicator | None):
     if form.validate_on_submit():
         try:
             target = indicator or Indicator(original_locale=contract.default_locale)
-            indicator_services.save_indicator(target, contract, form.data)
+            indicator_services.save_indicator(target, contract, {**form.data, "option_codes_list": form.codes,
+                                                                 "period": form.period})
         except services.RuleError as e:
             db.session.rollback()
             field = form.code if str(e) == "code" else form.category
@@ -280,8 +280,10 @@ def _save_indicator_view(contract: Contract, indicator: Indicator | None):
             return redirect(url_for("admin.referentiel", contract_id=contract.id, _anchor="indicators"))
     return render(
         "admin/indicator_form.html", form=form, contract=contract, indicator=indicator,
-        tagged=indicator_services.tagged_questions(indicator) if indicator else 0, confirm_form=ConfirmForm(),
-        status=422 if form.errors else 200,
+        tagged=indicator_services.tagged_questions(indicator) if indicator else 0,
+        values=indicator_services.entered_values(indicator) if indicator else 0,
+        verbatims=indicator_services.attached_verbatims(indicator) if indicator else 0,
+        confirm_form=ConfirmForm(), status=422 if form.errors else 200,
     )
 
 

@@ -19,6 +19,10 @@ from . import metrics as m
 from .models import IndicatorValue, scope_key
 
 
+#: The largest id an integer column holds.
+MAX_ID = 2**31 - 1
+
+
 class BadSelection(ValueError):
     """A selection that cannot be shown; the message is translated and shown to the user."""
 
@@ -103,19 +107,24 @@ def selection_from_args(contract: Contract, args) -> Selection:
         raise BadSelection(_("The first year comes after the last one."))
     commune = neighbourhood = category = None
     commune_id, neighbourhood_id, category_id = number("commune"), number("neighbourhood"), number("category")
+
+    def get(model, ident):
+        # An id beyond the database's integers names nothing (PostgreSQL would refuse the query).
+        return db.session.get(model, ident) if ident <= MAX_ID else None
+
     if commune_id is not None:
-        commune = db.session.get(Commune, commune_id)
+        commune = get(Commune, commune_id)
         if commune is None or commune.contract_id != contract.id:
             raise BadSelection(_("This commune is not part of the contract."))
     if neighbourhood_id is not None:
-        neighbourhood = db.session.get(Neighbourhood, neighbourhood_id)
+        neighbourhood = get(Neighbourhood, neighbourhood_id)
         if neighbourhood is None or neighbourhood.commune.contract_id != contract.id:
             raise BadSelection(_("This neighbourhood is not part of the contract."))
         if commune is not None and neighbourhood.commune_id != commune.id:
             raise BadSelection(_("This neighbourhood is not in the chosen commune."))
         commune = neighbourhood.commune
     if category_id is not None:
-        category = db.session.get(Category, category_id)
+        category = get(Category, category_id)
         if category is None or category.contract_id != contract.id:
             raise BadSelection(_("This défi or orientation is not part of the contract's référentiel."))
     return Selection(contract, commune, neighbourhood, year_from, year_to, category)
@@ -248,7 +257,11 @@ def build_report(selection: Selection, *, with_profile: bool = True) -> Report:
         except ImportError:  # pragma: no cover - the profile lands with its own module
             profile_module = None
         if profile_module is not None:
-            profile = profile_module.build_profile(contract, units, chosen, selection.year_from, selection.year_to)
+            # The profile reuses the grids built without a défi filter (it has none).
+            plain = ({key: g for (key, ind), g in grids._cache.items() if ind is None}
+                     if selection.category is None else None)
+            profile = profile_module.build_profile(contract, chosen, selection.year_from, selection.year_to,
+                                                   units=units, grids=plain)
     return Report(selection, [units[u] for u in shown_units], figures, indicators, by_category, profile)
 
 

@@ -11,6 +11,6 @@ api_bp = Blueprint("governance_api", __name__, url_prefix="/api/v1")
 
 
 def routes() -> list[Blueprint]:
-    # (route modules are added here as they land)
+    from . import api_views, dashboard_views, export_views, referentiel_views  # noqa: F401  (routes)
 
     return [bp, api_bp]

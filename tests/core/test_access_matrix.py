@@ -24,9 +24,13 @@ from ..fph import access_cases as fph_cases
 from ..walks import access_cases as walk_cases
 from ..field import access_cases as field_cases
 from ..questionnaires import access_cases as questionnaire_cases
+from ..governance import access_cases as governance_cases
+from ..governance import access_cases_dashboard as governance_dashboard_cases
+from ..governance import access_cases_exports as governance_export_cases
 
 #: Feature modules bring their own fixtures and expectations (see tests/<feature>/access_cases.py).
-FEATURE_CASES = (followup_cases, table_cases, fph_cases, walk_cases, field_cases, questionnaire_cases)
+FEATURE_CASES = (followup_cases, table_cases, fph_cases, walk_cases, field_cases, questionnaire_cases,
+                 governance_cases, governance_dashboard_cases, governance_export_cases)
 
 
 def _fixtures() -> dict:
