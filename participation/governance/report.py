@@ -337,4 +337,6 @@ def _cell(value: m.Value):
         return value.text
     if value.number is None:
         return ""
+    if isinstance(value.number, float) and value.number.is_integer():
+        return int(value.number)  # 28, not 28.0, in every format
     return value.number
