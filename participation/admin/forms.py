@@ -78,7 +78,7 @@ class IndicatorForm(FlaskForm):
                        "e.g. 4, 5 on a satisfaction scale. Tag the questions in the questionnaire builder."),
     )
     scale = StringField(_l("Scale"), validators=[Optional(), Length(max=100)],
-                        description=_l("Optional, e.g. 0 to 100 %, or 1 (bad) to 5 (good)."))
+                        description=_l("Optional: how the values read, e.g. from 0 to 100, or from 1 (bad) to 5 (good)."))
     direction = SelectField(_l("Which way is better"), choices=[SelectChoice(d.value, v) for d, v in DIRECTION_LABELS.items()],
                             default=Direction.up.value)
     baseline = DecimalField(_l("Baseline"), render_kw={"inputmode": "decimal"},

@@ -57,7 +57,7 @@ def kind_label(kind: str) -> str:
         m.PEOPLE: _("number of people"),
         m.COUNT: _("count"),
         m.AMOUNT: _("amount"),
-        m.RATE: _("rate (%)"),
+        m.RATE: _("rate, in per cent"),
         m.MEAN: _("mean"),
         m.DAYS: _("median delay (days)"),
         "entered": _("entered by hand"),

@@ -158,7 +158,7 @@ def _tagged_answers(contract_id, year_from, year_to, indicator):
     )
 
 
-@metric("questionnaires.share", "questionnaires", RATE, _l("Share of respondents (tagged questions)"), _l("%"),
+@metric("questionnaires.share", "questionnaires", RATE, _l("Share of respondents (tagged questions)"), "%",
         _l("Among the respondents to the questions tagged with the indicator (\"don't know\" left out), the share "
            "who chose one of the indicator's options."), per_indicator=True)
 def questionnaire_share(contract_id, year_from, year_to, indicator=None):
@@ -277,7 +277,7 @@ def budget_funded_amount(contract_id, year_from, year_to, category_ids=None):
     ).all()
 
 
-@metric("budgets.turnout", "budgets", RATE, _l("Participatory budget turnout"), _l("%"),
+@metric("budgets.turnout", "budgets", RATE, _l("Participatory budget turnout"), "%",
         _l("For each participatory budget and each neighbourhood it covers whose population is known: the voters "
            "living there (by their voter code or what they declared; in a neighbourhood's own budget, every voter) "
            "as a percentage of its population, in the year the vote ended. Over several budgets or years the "
