@@ -410,6 +410,7 @@ def xlsx_export(report: Report, today: date | None = None) -> bytes:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     period = f"{sel.year_from}–{sel.year_to}"
+    words = _xlsx_words()
     for table in sections:
         ws = wb.create_sheet(title=_sheet_title(table.title, wb.sheetnames))
         ws.append(table.headers)
@@ -418,25 +419,31 @@ def xlsx_export(report: Report, today: date | None = None) -> bytes:
         ws.freeze_panes = "A2"
         columns = table.columns
         for row in table.rows:
-            ws.append([safe_cell(_xlsx_cell(columns[i], v, period)) for i, v in enumerate(row)])
+            ws.append([safe_cell(_xlsx_cell(words, columns[i], v, period)) for i, v in enumerate(row)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _xlsx_cell(column: str, value, period: str):
+def _xlsx_words() -> dict[str, dict]:
+    """The words a code column's values read as in the UI language, looked up once per export
+    (a gettext per cell made a large workbook's writing several times slower)."""
+    return {
+        "kind": {k: kind_label(k) for k in KINDS},
+        "level": {k: level_label(k) for k in ("neighbourhood", "commune", "contract")},
+        "measure": {"participations": _("participations"), "unique_estimate": _("estimated unique participants"),
+                    "unique_low": _("lower bound"), "unique_high": _("upper bound")},
+        "section": {"figures": _("Figures"), "comparison": _("Comparison"), "indicators": _("Indicators")},
+    }
+
+
+def _xlsx_cell(words: dict[str, dict], column: str, value, period: str):
     if column == "year" and value == "":
         return period  # a total over the selected years
-    if column == "kind":
-        return kind_label(value)
-    if column == "level":
-        return level_label(value)
-    if column == "measure":
-        return {"participations": _("participations"), "unique_estimate": _("estimated unique participants"),
-                "unique_low": _("lower bound"), "unique_high": _("upper bound")}.get(value, value)
-    if column == "section":
-        return {"figures": _("Figures"), "comparison": _("Comparison"), "indicators": _("Indicators")}.get(value, value)
-    return value
+    known = words.get(column)
+    if known is None:
+        return value
+    return known.get(value, value) if isinstance(value, str) else value
 
 
 def _sheet_title(title: str, taken: Sequence[str]) -> str:
