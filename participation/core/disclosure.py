@@ -24,6 +24,7 @@ This module is pure (no database, no Flask) so that governance can reuse it on a
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -98,6 +99,11 @@ class _Edge:
 
 
 class _Network:
+    """The residual graph of the suppressed edges, kept as arc multiplicities between the few
+    nodes (rows, columns, margins, FREE) with, per node, bitmasks of the nodes it has arcs to
+    and from. Suppressing an edge adds its arcs; testing whether an edge is pinned discounts its
+    own arcs instead of rebuilding the graph (see `_Residual.free`)."""
+
     def __init__(self, edges: list[_Edge], conserving: set[str]):
         self.edges = edges
         self.conserving = conserving
@@ -108,80 +114,213 @@ class _Network:
     def _arcs(self, e: _Edge) -> list[tuple[str, str]]:
         """Residual arcs of a suppressed edge: u→v if its z may grow, v→u if it may shrink."""
         u, v = self.node(e.u), self.node(e.v)
-        arcs = []
-        if e.kind == CELL or e.value >= 2:
-            arcs.append((u, v))
-        if e.kind == TOTAL or e.value >= 2:
-            arcs.append((v, u))
-        return arcs
-
-    def _reachable(self, start: str, goal: str, suppressed: list[_Edge], skip: _Edge) -> bool:
-        if start == goal:
-            return True
-        graph: dict[str, list[str]] = {}
-        for e in suppressed:
-            if e is not skip:
-                for a, b in self._arcs(e):
-                    graph.setdefault(a, []).append(b)
-        seen, todo = {start}, [start]
-        while todo:
-            for nxt in graph.get(todo.pop(), ()):
-                if nxt == goal:
-                    return True
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return False
+        grow, shrink = _directions(e)
+        return [(u, v)] * grow + [(v, u)] * shrink
 
     def pinned(self, e: _Edge, suppressed: list[_Edge]) -> bool:
-        """True if a reader can recompute e's value exactly."""
-        for a, b in self._arcs(e):
-            # e's z can move along a→b if the rest of the suppressed cells close a cycle b⇝a.
-            if self._reachable(b, a, suppressed, e):
-                return False
-        return True
+        """True if a reader can recompute e's value exactly, `suppressed` being hidden."""
+        graph = _Residual(self, [*suppressed, e])
+        n = len(suppressed)
+        graph.add_all(range(n))
+        return not graph.free(n, range(n))
 
     def protect(self, primary: set[int]) -> set[int]:
-        """Indices of the edges to suppress: `primary` plus the secondary ones."""
+        """Indices of the edges to suppress: `primary` plus the secondary ones.
+
+        While a suppressed edge is pinned (the first one in index order), the candidate that
+        comes first by (tier, not next to the pinned edge, not a cell, value, index) among those
+        that free it is suppressed too (the first candidate when none does). An edge once found
+        free stays free (suppressing more only adds arcs), so it is not tested again."""
         chosen = set(primary)
+        edges = self.edges
+        graph = _Residual(self, edges)
         # A cell still pinned when everything that may be hidden is hidden (say the only
         # non-zero cell of a column whose total is published elsewhere) would be hidden for
         # nothing: it is never a candidate.
-        most = sorted(chosen | {i for i, e in enumerate(self.edges) if e.value > 0 and e.tier < LOCKED})
-        most_edges = [self.edges[i] for i in most]
-        hopeless = {i for i in most if self.pinned(self.edges[i], most_edges)}
+        most = chosen | {i for i, e in enumerate(edges) if e.value > 0 and e.tier < LOCKED}
+        graph.add_all(most)
+        hopeless = {i for i in most if not graph.free(i, most)}
+        graph.clear()
+        graph.add_all(chosen)
+        # Candidates in the order of the key, leaving out "near" (it depends on the pinned edge).
+        static = sorted(
+            (i for i, e in enumerate(edges) if i not in hopeless and e.value > 0 and e.tier < LOCKED),
+            key=lambda i: (edges[i].tier, edges[i].kind != CELL, edges[i].value, i),
+        )
+        tiers = [edges[i].tier for i in static]
+        todo = sorted(i for i in chosen if i not in hopeless)  # suppressed, not yet found free
         while True:
-            suppressed = [self.edges[i] for i in sorted(chosen)]
-            pinned = next(
-                (self.edges[i] for i in sorted(chosen) if i not in hopeless and self.pinned(self.edges[i], suppressed)),
-                None,
-            )
-            if pinned is None:
+            k = 0
+            while k < len(todo) and graph.free(todo[k], chosen):
+                k += 1
+            del todo[:k]
+            if not todo:
                 return chosen
-            candidates = [
-                i for i, e in enumerate(self.edges)
-                if i not in chosen and i not in hopeless and e.value > 0 and e.tier < LOCKED
-            ]
-            if not candidates:
+            pick = self._pick(graph, todo[0], chosen, static, tiers)
+            if pick is None:  # no candidate left
                 return chosen
-            ends = {self.node(pinned.u), self.node(pinned.v)} - {FREE}
-
-            def order(i: int):
-                e = self.edges[i]
-                near = bool({self.node(e.u), self.node(e.v)} & ends)
-                return (e.tier, not near, e.kind != CELL, e.value, i)
-
-            candidates.sort(key=order)
-            pick = next(
-                (i for i in candidates if not self.pinned(pinned, [*suppressed, self.edges[i]])), candidates[0]
-            )
             chosen.add(pick)
+            graph.add(pick)
+            bisect.insort(todo, pick)
+
+    def _pick(self, graph: _Residual, pinned: int, chosen: set[int], static: list[int], tiers: list) -> int | None:
+        """The first candidate (in `protect`'s order) whose arcs close a cycle through `pinned`,
+        else the first candidate, else None. Adding an edge x→y frees `pinned` (arc a→b)
+        exactly when the graph without `pinned` has paths b ⇝ x and y ⇝ a."""
+        p = self.edges[pinned]
+        # `pinned` is: no b ⇝ a without its arcs, so its only arcs in the way are a direct b→a.
+        ways = [(graph.reach(b, a, graph.succ), graph.reach(a, b, graph.pred)) for a, b in graph.arcs[pinned]]
+        ends = graph.ends[pinned] & ~1  # FREE is node 0
+        arcs, touches = graph.arcs, graph.ends
+        bit = graph.bit
+
+        def frees(i: int) -> bool:
+            if self.edges[i] is p:  # the same edge twice: it adds nothing
+                return False
+            return any(from_b & bit[x] and to_a & bit[y] for from_b, to_a in ways for x, y in arcs[i])
+
+        far = None  # first candidate of the current tier not next to the pinned edge that frees it
+        tier = object()
+        for i, t in zip(static, tiers):
+            if i in chosen:
+                continue
+            if t != tier:
+                if far is not None:
+                    return far
+                tier = t
+            if touches[i] & ends:
+                if frees(i):
+                    return i
+            elif far is None and frees(i):
+                far = i
+        if far is not None:
+            return far
+        # Nothing frees it: the first candidate (in the lowest tier, next to it if one is).
+        first = [(i, t) for i, t in zip(static, tiers) if i not in chosen]
+        if not first:
+            return None
+        lowest = first[0][1]
+        return next((i for i, t in first if t == lowest and touches[i] & ends), first[0][0])
 
     def leaks(self, chosen: set[int]) -> bool:
         """Can a hidden non-zero figure be recomputed? (A hidden zero of a small row may stay
         pinned when a published total of 0 already says it: nothing is learnt from it.)"""
-        suppressed = [self.edges[i] for i in sorted(chosen)]
-        return any(e.value > 0 and self.pinned(e, suppressed) for e in suppressed)
+        graph = _Residual(self, self.edges)
+        graph.add_all(chosen)
+        return any(self.edges[i].value > 0 and not graph.free(i, chosen) for i in chosen)
+
+
+class _Residual:
+    """The residual graph of the suppressed edges among `edges`: arc multiplicities between
+    numbered nodes (FREE is 0), and per node the bitmasks `succ[a]` of the nodes b with an arc
+    a→b and `pred[b]` of the nodes a with one. The same edge object listed twice counts as one
+    edge, suppressed with all its copies (as `e is not skip` meant)."""
+
+    def __init__(self, network: _Network, edges: list[_Edge]):
+        index: dict[str, int] = {FREE: 0}
+        numbers: dict[str, int] = {}  # edge end → node number (0 when not conserving)
+        for e in edges:
+            for name in (e.u, e.v):
+                if name not in numbers:
+                    numbers[name] = index.setdefault(name, len(index)) if name in network.conserving else 0
+        self.arcs: list[tuple[tuple[int, int], ...]] = []
+        self.ends: list[int] = []  # bitmask of the edge's two nodes
+        for e in edges:
+            u, v = numbers[e.u], numbers[e.v]
+            grow, shrink = _directions(e)
+            self.arcs.append(((u, v),) * grow + ((v, u),) * shrink)
+            self.ends.append((1 << u) | (1 << v))
+        self.size = len(index)
+        self.bit = [1 << n for n in range(self.size)]
+        copies: dict[int, list[int]] = {}
+        for i, e in enumerate(edges):
+            copies.setdefault(id(e), []).append(i)
+        self.copies = [copies[id(e)] for e in edges]
+        self.clear()
+
+    def clear(self) -> None:
+        self.count = [0] * (self.size * self.size)
+        self.succ = [0] * self.size
+        self.pred = [0] * self.size
+
+    def add(self, i: int) -> None:
+        count, size = self.count, self.size
+        for a, b in self.arcs[i]:
+            if not count[a * size + b]:
+                self.succ[a] |= 1 << b
+                self.pred[b] |= 1 << a
+            count[a * size + b] += 1
+
+    def add_all(self, indices) -> None:
+        for i in indices:
+            self.add(i)
+
+    def reach(self, start: int, avoid: int, succ: list[int]) -> int:
+        """Bitmask of the nodes reachable from `start` along `succ` (`pred`: the nodes that
+        reach it) without the direct arc between `start` and `avoid`."""
+        frontier = succ[start] & ~(1 << avoid) & ~(1 << start)
+        seen = frontier | (1 << start)
+        while frontier:
+            new = 0
+            while frontier:
+                low = frontier & -frontier
+                new |= succ[low.bit_length() - 1]
+                frontier ^= low
+            frontier = new & ~seen
+            seen |= frontier
+        return seen
+
+    def free(self, i: int, suppressed) -> bool:
+        """Is edge i not pinned (its value can move along a cycle of suppressed edges), the
+        edges in `suppressed` being hidden, i's own arcs left out?"""
+        count, size = self.count, self.size
+        for a, b in self.arcs[i]:
+            # i's z can move along a→b if the other suppressed edges close a cycle b ⇝ a. A
+            # simple path b ⇝ a uses no arc of i but a direct b→a, counted apart.
+            if a == b:
+                return True
+            if (b, a) in self.arcs[i]:
+                copies = self.copies[i]
+                own = (i in suppressed) if len(copies) == 1 else sum(j in suppressed for j in copies)
+            else:
+                own = 0
+            if count[b * size + a] > own or self._path(b, a):
+                return True
+        return False
+
+    def _path(self, start: int, goal: int) -> bool:
+        """Is there a path start ⇝ goal other than the direct arc start→goal? Searched from
+        both ends at once, the smaller frontier first (from a column, every row is one step
+        away; back from a row, only the columns)."""
+        succ, pred = self.succ, self.pred
+        ends = (1 << start) | (1 << goal)
+        ahead, back = succ[start] & ~ends, pred[goal] & ~ends
+        seen_ahead, seen_back = ahead | (1 << start), back | (1 << goal)
+        while not seen_ahead & seen_back:
+            if not ahead or not back:
+                return False
+            if ahead.bit_count() <= back.bit_count():
+                new = 0
+                while ahead:
+                    low = ahead & -ahead
+                    new |= succ[low.bit_length() - 1]
+                    ahead ^= low
+                ahead = new & ~seen_ahead
+                seen_ahead |= ahead
+            else:
+                new = 0
+                while back:
+                    low = back & -back
+                    new |= pred[low.bit_length() - 1]
+                    back ^= low
+                back = new & ~seen_back
+                seen_back |= back
+        return True
+
+
+def _directions(e: _Edge) -> tuple[bool, bool]:
+    """May a suppressed edge's z grow (arc u→v), may it shrink (arc v→u)?"""
+    return e.kind == CELL or e.value >= 2, e.kind == TOTAL or e.value >= 2
 
 
 def _is_small(count: int, min_cell: int) -> bool:
