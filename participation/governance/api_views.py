@@ -5,7 +5,8 @@ Authentication is a token in `Authorization: Bearer <token>` (governance/tokens.
 else: no cookie opens it (a logged-in browser gets 401 like anyone), so there is no CSRF to
 check and the views are exempt. A token reads its own contract only (403 elsewhere). Answers
 are never cached (`no-store`); errors are JSON `{"error": message, "status": code}`, the
-message in the language asked for (`?lang=` or Accept-Language)."""
+message in the language asked for (`?lang=` or Accept-Language): every error under /api/v1,
+an unknown address or method (the catch-all route `no_route`) and a bug (500) included."""
 from __future__ import annotations
 
 from datetime import date
@@ -82,14 +83,74 @@ def _api_limit():
     return current_app.config.get("GOVERNANCE_API_LIMIT", "120 per minute")
 
 
+#: What the catch-all route answers to: every method, so that no request under /api/v1 falls
+#: through to the app's HTML error pages.
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _message(code: int, default=None) -> str:
+    """The message of an error, in the language asked for (read when the error is answered)."""
+    if code == 404:
+        return _("There is nothing at this address in the API. Its routes are described at /api/v1/openapi.json.")
+    if code == 405:
+        return _("The API only reads: this address answers GET requests only.")
+    if code in MESSAGES:
+        return str(MESSAGES[code][1])
+    return str(default if default is not None else MESSAGES[500][1])
+
+
 @api_bp.errorhandler(HTTPException)
 def _http_error(e):
-    """Errors raised inside the API's views (rate limit, 404…) in JSON too."""
-    title, message = MESSAGES.get(e.code, (None, e.description))
-    response = error(e.code or 500, str(message))
-    if e.code == 429 and getattr(e, "retry_after", None):
+    """Errors raised inside the API's views or before them (rate limit, 400, 404…) in JSON too."""
+    code = e.code or 500
+    response = error(code, _message(code, e.description))
+    if code == 429 and getattr(e, "retry_after", None):
         response.headers["Retry-After"] = str(e.retry_after)
+    if code == 405 and getattr(e, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(e.valid_methods)
     return response
+
+
+@api_bp.errorhandler(Exception)
+def _unexpected(e):
+    """A bug inside the API: logged, and a JSON 500 rather than the app's HTML page."""
+    current_app.logger.exception("Unhandled error in the governance API")
+    db.session.rollback()
+    return error(500, _message(500))
+
+
+def _methods_elsewhere() -> list[str]:
+    """The methods another route of the app answers at this address (for a 405 and its `Allow`)."""
+    adapter = current_app.create_url_adapter(request)
+    allowed = []
+    for method in ALL_METHODS[:-1]:
+        try:
+            endpoint, _args = adapter.match(method=method)
+        except HTTPException:  # NotFound, MethodNotAllowed, RequestRedirect
+            continue
+        if endpoint != request.endpoint:
+            allowed.append(method)
+    return [*allowed, "OPTIONS"] if allowed else []
+
+
+@api_bp.route("", endpoint="no_route", methods=ALL_METHODS)
+@api_bp.route("/", endpoint="no_route", methods=ALL_METHODS)
+@api_bp.route("/<path:rest>", endpoint="no_route", methods=ALL_METHODS)
+@public  # answers only errors, in JSON
+def no_route(rest: str = ""):
+    """Any address or method under /api/v1 that no endpoint answers: a JSON 404, or a JSON 405
+    when an endpoint answers the address with another method. (A blueprint's error handlers
+    never see the 404 and 405 of unmatched URLs: this route makes every URL under /api/v1 match.)"""
+    allowed = _methods_elsewhere()
+    if allowed and request.method == "OPTIONS":
+        # (Flask's automatic OPTIONS answer would list this route's methods: the API's routes
+        # leave OPTIONS to this one, which lists only what really answers.)
+        response = current_app.response_class(status=204)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    if allowed:
+        return error(405, _message(405), Allow=", ".join(allowed))
+    return error(404, _message(404))
 
 
 # --- what the answers hold ---------------------------------------------------------------------
@@ -136,7 +197,7 @@ def _selection(contract: Contract):
 # --- endpoints ------------------------------------------------------------------------------------
 
 
-@api_bp.get("/contracts/<slug>")
+@api_bp.get("/contracts/<slug>", provide_automatic_options=False)
 @public  # no account, no cookie: the bearer token (token_required) is the key
 @limiter.limit(_api_limit)
 @token_required
@@ -175,7 +236,7 @@ def contract(contract: Contract):
     })
 
 
-@api_bp.get("/contracts/<slug>/figures")
+@api_bp.get("/contracts/<slug>/figures", provide_automatic_options=False)
 @public  # the bearer token is the key (see token_required)
 @limiter.limit(_api_limit)
 @token_required
@@ -195,7 +256,7 @@ def figures(contract: Contract):
     })
 
 
-@api_bp.get("/contracts/<slug>/verbatims")
+@api_bp.get("/contracts/<slug>/verbatims", provide_automatic_options=False)
 @public  # the bearer token is the key (see token_required)
 @limiter.limit(_api_limit)
 @token_required
@@ -233,7 +294,7 @@ def verbatims(contract: Contract):
                     "disclosure": exports.disclosure_json(), "verbatims": out})
 
 
-@api_bp.get("/openapi.json", endpoint="openapi")
+@api_bp.get("/openapi.json", endpoint="openapi", provide_automatic_options=False)
 @public  # the API's description: no data in it
 def openapi_document():
     response = jsonify(openapi.document())
@@ -241,5 +302,5 @@ def openapi_document():
     return response
 
 
-for _view in (contract, figures, verbatims, openapi_document):
+for _view in (contract, figures, verbatims, openapi_document, no_route):
     csrf.exempt(_view)

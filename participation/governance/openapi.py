@@ -24,7 +24,10 @@ reader work one out (secondary suppression); an amount of money needs at least {
 rates and means are shown only when the counts behind them are; free text is published only after
 moderation. The figures are the same, cell for cell, as the CSV, XLSX, data package and PDF exports.
 
-**Language**: labels and messages follow `?lang=` (fr, ar, en, es, pt, tr) or `Accept-Language`."""
+**Language**: labels and messages follow `?lang=` (fr, ar, en, es, pt, tr) or `Accept-Language`.
+
+**Errors**: every error under `/api/v1` is JSON (`Error`: the message and the HTTP status), including
+an unknown address (404), a method other than GET (405, with `Allow`) and an error on our side (500)."""
 
 _SELECTION_PARAMS = [
     {"name": "commune", "in": "query", "required": False, "schema": {"type": "integer"},

@@ -132,6 +132,94 @@ def test_the_api_only_reads(app, demo, client, token):
         assert method(f"/api/v1/contracts/{AMP}/figures", headers=headers, json={}).status_code == 405
 
 
+# --- every error is JSON ----------------------------------------------------------------------------
+
+UNKNOWN = ["/api/v1/nope", f"/api/v1/contracts/{AMP}/whatever", "/api/v1/contracts/999999999/whatever",
+           f"/api/v1/contracts/{AMP}/figures/", "/api/v1/", "/api/v1"]
+NOT_FOUND_EN = "There is nothing at this address in the API. Its routes are described at /api/v1/openapi.json."
+
+
+def assert_json_error(resp, status: int) -> dict:
+    assert resp.status_code == status
+    assert resp.mimetype == "application/json", resp.get_data(as_text=True)[:200]
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert set(resp.json) == {"error", "status"} and resp.json["status"] == status and resp.json["error"]
+    return resp.json
+
+
+@pytest.mark.parametrize("path", UNKNOWN)
+def test_an_unknown_address_is_a_json_404(app, demo, client, token, path):
+    for headers in ({}, {"Authorization": f"Bearer {token}"}):
+        resp = client.get(path, headers={"Accept-Language": "en", **headers})
+        assert assert_json_error(resp, 404)["error"] == NOT_FOUND_EN
+        # Whatever the method: nothing answers there.
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            assert_json_error(client.open(path, method=method, headers=headers, json={}), 404)
+    assert client.head(path).status_code == 404
+    assert client.get("/nope").mimetype == "text/html", "outside the API, pages stay pages"
+
+
+@pytest.mark.parametrize("path", [*API_PATHS, "/api/v1/openapi.json"])
+def test_a_method_other_than_get_is_a_json_405_that_says_what_is_allowed(app, demo, client, token, path):
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        resp = client.open(path + "?lang=en", method=method, json={}, headers={"Authorization": f"Bearer {token}"})
+        body = assert_json_error(resp, 405)
+        assert body["error"] == "The API only reads: this address answers GET requests only."
+        assert resp.headers["Allow"] == "GET, HEAD, OPTIONS"
+    # Asking is fine, and the answer lists only what really answers there.
+    options = client.options(path)
+    assert options.status_code == 204 and options.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert client.options("/api/v1/nope").status_code == 404
+
+
+def test_error_messages_follow_accept_language(app, demo, client, token):
+    """The messages of the API's own errors and of the app's generic ones, in the language asked for."""
+    from flask_babel import gettext
+
+    from participation.governance.api_views import _message
+
+    for lang, expected in (("fr", "Il n'y a pas de contrat à cette adresse."), ("ar", "لا يوجد عقد في هذا العنوان.")):
+        resp = client.get("/api/v1/contracts/no-such-contract", headers={"Accept-Language": lang,
+                                                                        "Authorization": f"Bearer {token}"})
+        assert assert_json_error(resp, 404)["error"] == expected
+    # A 400 raised before the view (a NUL byte), with the app's translated message.
+    resp = client.get(f"/api/v1/contracts/{AMP}/figures?from=1%00", headers={"Accept-Language": "fr"})
+    assert assert_json_error(resp, 400)["error"] == "Votre demande n'a pas pu être comprise. Revenez en arrière et réessayez."
+    # The catch-all's messages are read in the request's language (the same text as gettext gives there).
+    for lang in ("fr", "ar", "en"):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            expected_404, expected_405 = _message(404), _message(405)
+            assert expected_404 == gettext(NOT_FOUND_EN)
+        assert client.get("/api/v1/nope", headers={"Accept-Language": lang}).json["error"] == expected_404
+        assert client.post(f"/api/v1/contracts/{AMP}", headers={"Accept-Language": lang}).json["error"] == expected_405
+
+
+def test_too_many_calls_in_french(app, demo, api, token):
+    app.config["GOVERNANCE_API_LIMIT"] = "1 per minute"
+    try:
+        assert api(f"/api/v1/contracts/{AMP}", token).status_code == 200
+        resp = api(f"/api/v1/contracts/{AMP}", token, **{"Accept-Language": "fr"})
+        body = assert_json_error(resp, 429)
+        assert body["error"] == "Trop de tentatives en peu de temps. Attendez une minute, puis réessayez."
+        assert int(resp.headers["Retry-After"]) > 0
+    finally:
+        del app.config["GOVERNANCE_API_LIMIT"]
+
+
+def test_a_bug_is_a_json_500_and_rolls_back(app, demo, api, token, monkeypatch):
+    from participation.governance import api_views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api_views, "build_report", broken)
+    resp = api(figures_url(), token)
+    body = assert_json_error(resp, 500)
+    assert body["error"] == "An error occurred on our side. Nothing you did caused it; please try again in a moment."
+    assert "a bug" not in resp.get_data(as_text=True)
+    assert api(f"/api/v1/contracts/{AMP}?lang=en", token).status_code == 200
+
+
 def test_a_use_is_recorded_by_the_day_only(app, demo, api, token):
     assert api(figures_url(), token).status_code == 200
     db.session.expire_all()
@@ -245,8 +333,10 @@ def test_only_published_verbatims_are_given(app, demo, api, token):
 # --- the OpenAPI document -------------------------------------------------------------------------
 
 
-def _api_rules(app) -> list:
-    return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("governance_api.")]
+def _api_rules(app, operations_only: bool = False) -> list:
+    """The API's routes; `operations_only` leaves out the catch-all that answers errors only."""
+    return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("governance_api.")
+            and not (operations_only and r.endpoint == "governance_api.no_route")]
 
 
 def test_the_openapi_document_describes_every_route_of_the_api(app, client):
@@ -257,7 +347,7 @@ def test_the_openapi_document_describes_every_route_of_the_api(app, client):
     assert doc["servers"] == [{"url": "/api/v1"}]
     assert doc["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": doc["components"]["securitySchemes"]["bearer"]["description"]}
-    rules = _api_rules(app)
+    rules = _api_rules(app, operations_only=True)
     assert len(rules) >= 4
     for rule in rules:
         assert rule.rule.startswith("/api/v1/")
@@ -281,8 +371,9 @@ def test_the_openapi_document_describes_every_route_of_the_api(app, client):
 
 
 def test_the_openapi_document_is_valid(app, client):
-    validator = pytest.importorskip("openapi_spec_validator")
-    validator.validate(client.get("/api/v1/openapi.json").json)
+    import openapi_spec_validator  # a test dependency (pyproject.toml): CI validates, never skips
+
+    openapi_spec_validator.validate(client.get("/api/v1/openapi.json").json)
 
 
 def test_every_api_view_is_exempt_from_csrf_and_declared_public(app):
