@@ -17,7 +17,11 @@ contract's period) and every figure a page or an export shows is read from that 
 - amounts (`AMOUNT`): shown when at least 3 recipients share them, with the same secondary
   suppression computed on the recipient counts;
 - rates (`RATE`): shown when their numerator and denominator are, and neither the numerator
-  nor what is left of the denominator is a small count of people;
+  nor what is left of the denominator is a small count of people. A rate whose numerators are a
+  count of people published by another metric (turnout: the voters) takes them from that
+  metric's protected grid, on the same units and years: it is shown only where they are (or
+  where the figures shown give their sum), so that "rate × population" cannot give back a
+  number of people that metric hides;
 - counts of things (`COUNT`: meetings, observations, demands) and delays (`DAYS`) name nobody
   and are shown as they are.
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -68,17 +73,21 @@ class Metric:
     by_category: bool = False
     #: The query takes `indicator` (questionnaire results of the questions tagged with it).
     per_indicator: bool = False
+    #: RATE: the key of the PEOPLE metric whose cells are this rate's numerators; the query then
+    #: gives the denominators only (see `grid`).
+    numerator: str | None = None
 
 
 METRICS: dict[str, Metric] = {}
 
 
 def metric(key: str, mechanism: str, kind: str, label, unit, definition, *, by_category: bool = False,
-           per_indicator: bool = False):
+           per_indicator: bool = False, numerator: str | None = None):
     """Register the decorated query as a metric."""
 
     def register(fn):
-        METRICS[key] = Metric(key, mechanism, kind, label, unit, definition, fn, by_category, per_indicator)
+        METRICS[key] = Metric(key, mechanism, kind, label, unit, definition, fn, by_category, per_indicator,
+                              numerator)
         return fn
 
     return register
@@ -86,6 +95,16 @@ def metric(key: str, mechanism: str, kind: str, label, unit, definition, *, by_c
 
 def year_of(column):
     return sa.cast(sa.extract("year", column), sa.Integer)
+
+
+def in_years(column, year_from: int, year_to: int):
+    """SQL condition: the day (DATE) or time (naive DATETIME, a wall-clock time) `column` falls in
+    the years `year_from`..`year_to`, the same rows as `year_of(column) BETWEEN year_from AND
+    year_to`. A range on the column itself, unlike the extracted year, can use an index and is well
+    estimated by the planner (which then aggregates in memory instead of sorting on disk)."""
+    if isinstance(column.type, sa.DateTime):
+        return sa.and_(column >= datetime(year_from, 1, 1), column < datetime(year_to + 1, 1, 1))
+    return sa.and_(column >= date(year_from, 1, 1), column < date(year_to + 1, 1, 1))
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -243,8 +262,11 @@ def contract_years(contract: Contract) -> list[int]:
 
 
 def grid(contract: Contract, m: Metric, *, units: list[Unit] | None = None, category_ids=None,
-         indicator: Indicator | None = None) -> Grid:
-    """The metric over the contract's whole period, protected (see the module doc)."""
+         indicator: Indicator | None = None, numerator: Grid | None = None) -> Grid:
+    """The metric over the contract's whole period, protected (see the module doc).
+
+    `numerator`: for a rate with `Metric.numerator`, that metric's grid over the same units, if
+    already computed (otherwise it is computed here)."""
     units = units if units is not None else contract_units(contract)
     years = contract_years(contract)
     kwargs = {}
@@ -255,6 +277,8 @@ def grid(contract: Contract, m: Metric, *, units: list[Unit] | None = None, cate
     rows = m.compute(contract.id, years[0], years[-1], **kwargs)
     index = _unit_index(units)
     g = Grid(m, units, years)
+    if m.numerator is not None:
+        return _rate_of_people(contract, g, rows, index, numerator)
     raw: dict[tuple[int, int], list[float]] = {}
     extra: dict[tuple[int, int], float] = {}
     for nid, cid, year, value, more in rows:
@@ -289,13 +313,7 @@ def grid(contract: Contract, m: Metric, *, units: list[Unit] | None = None, cate
                   lambda u, y: total.get((u, y), 0))
         _fill(g.den, _protect_people([[int(extra.get((u, y), 0)) for y in years] for u in range(n_units)]),
               lambda u, y: extra.get((u, y), 0))
-        for u in range(n_units):
-            for y in years:
-                g.cells[(u, y)] = g.value([u], [y])
-            g.unit_totals[u] = g.value([u], None)
-        for y in years:
-            g.year_totals[y] = g.value(None, [y])
-        g.grand = g.value(None, None)
+        _fill_rates(g)
         return g
     if m.kind == PEOPLE:
         table = _protect_people([[int(total.get((u, y), 0)) for y in years] for u in range(n_units)])
@@ -307,6 +325,66 @@ def grid(contract: Contract, m: Metric, *, units: list[Unit] | None = None, cate
         _fill(g, pattern, lambda u, y: total.get((u, y), 0))
         return g
     raise ValueError(m.kind)
+
+
+def _fill_rates(g: Grid) -> None:
+    """A RATE or MEAN grid's own cells and totals, from its numerators and denominators."""
+    for u in range(len(g.units)):
+        for y in g.years:
+            g.cells[(u, y)] = g.value([u], [y])
+        g.unit_totals[u] = g.value([u], None)
+    for y in g.years:
+        g.year_totals[y] = g.value(None, [y])
+    g.grand = g.value(None, None)
+
+
+def _rate_of_people(contract: Contract, g: Grid, rows: Sequence[Row], index, people: Grid | None = None) -> Grid:
+    """A rate whose numerators are the cells of another metric counting people (`Metric.numerator`;
+    the rate's own rows give the denominators, in `extra`).
+
+    The numerators are read from that metric's protected grid, on the same units and years: a
+    cell counts where the rate has a denominator, and a sum of cells is known only from the
+    figures that grid shows (its cells, or one of its totals less shown cells). So a rate is
+    shown only where its number of people is, and "rate × denominator" gives back nothing the
+    other metric hides, not even through a total or the secondary suppression of either grid."""
+    units, years = g.units, g.years
+    if people is None:
+        people = grid(contract, METRICS[g.metric.numerator], units=units)
+    if people.metric.key != g.metric.numerator or people.units != units or people.years != years:
+        raise ValueError(f"{g.metric.key}: the numerators must be {g.metric.numerator} over the same grid")
+    den: dict[tuple[int, int], float] = {}
+    for nid, cid, year, _value, more in rows:
+        if year in years and more:
+            key = (index(nid, cid), int(year))
+            den[key] = den.get(key, 0) + more
+    n_units = len(units)
+    counted = {(u, y) for (u, y), d in den.items() if d > 0}
+    num = Grid(people.metric, units, years)
+    for u in range(n_units):
+        for y in years:
+            num.cells[(u, y)] = people.cells[(u, y)] if (u, y) in counted else Value(0)
+
+    def part(total: Value, cells: list[tuple[int, int]]) -> Value:
+        """The sum of the counted cells among `cells`, from figures `people` shows, else S."""
+        kept = _sum([people.cells[c] for c in cells if c in counted])
+        if kept.shown:
+            return kept
+        left = _sum([people.cells[c] for c in cells if c not in counted])
+        return Value(_int(total.number - left.number)) if total.shown and left.shown else S
+
+    for u in range(n_units):
+        num.unit_totals[u] = part(people.unit_totals[u], [(u, y) for y in years])
+    for y in years:
+        num.year_totals[y] = part(people.year_totals[y], [(u, y) for u in range(n_units)])
+    every = [(u, y) for u in range(n_units) for y in years]
+    num.grand = next((v for v in (_sum(list(num.unit_totals.values())), _sum(list(num.year_totals.values())),
+                                  part(people.grand, every)) if v.shown), S)
+    g.num = num
+    g.den = Grid(people.metric, units, years)
+    _fill(g.den, _protect_people([[int(den.get((u, y), 0)) for y in years] for u in range(n_units)]),
+          lambda u, y: den.get((u, y), 0))
+    _fill_rates(g)
+    return g
 
 
 def _int(x: float):

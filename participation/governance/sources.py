@@ -4,11 +4,15 @@ Each query returns rows `(neighbourhood id, commune id, year, value, extra)` (se
 `metrics.Row`); `metrics.grid` turns them into protected figures. Keep every aggregate in SQL:
 the full-contract export runs these over millions of rows (bench/governance_export.py).
 
+Years are filtered with `metrics.in_years` (a range of days, which an index can serve and the
+planner estimates well) and extracted only to group by them.
+
 Which year and place, where the general rule (metrics module doc) needs saying:
 
 - budgets: a voter in the year they voted; an idea in the year it was submitted, in the
-  neighbourhood it is for; money allocated and turnout in the year the vote ended (the process's
-  last vote, else its vote phase's planned end);
+  neighbourhood it is for; money allocated in the year the vote ended (the process's last vote,
+  else its vote phase's planned end); turnout: the populations covered in the year the vote
+  ended, over the voters figure's own cells (see `budget_turnout`);
 - FPH: everything in the year of the fund, in the project's neighbourhood, else the fund's;
 - demands to institutions: in the year they were sent, wherever they stand today (answered,
   done, overdue), so that "answered" and "raised" of one year describe the same demands, as the
@@ -32,12 +36,12 @@ from ..followup import workflow
 from ..followup.models import FollowUp, Status
 from ..followup.services import overdue_clause
 from ..fph.models import HOLDS_MONEY, Application, Bilan, Fund, FundingSource, SourceKind
-from ..questionnaires.models import Answer, Option, Question, Questionnaire, Response
+from ..questionnaires.models import Answer, Option, Question, Questionnaire, QuestionnaireVersion, Response
 from ..tables import attendance as tables_attendance
 from ..tables.models import CheckIn, Meeting, MeetingStatus, NeighbourhoodTable, PaperTally, TallyDimension
 from ..walks.figures import HELD as WALK_HELD
 from ..walks.models import Observation, Walk
-from .metrics import AMOUNT, COUNT, DAYS, MEAN, PEOPLE, RATE, Unit, metric, year_of
+from .metrics import AMOUNT, COUNT, DAYS, MEAN, PEOPLE, RATE, Unit, in_years, metric, year_of
 
 
 def _between(year_column, year_from: int, year_to: int):
@@ -93,7 +97,7 @@ def held_meetings(contract_id: int, year_from: int, year_to: int, now: datetime 
     return (
         sa.select(Meeting.id, NeighbourhoodTable.neighbourhood_id, NeighbourhoodTable.commune_id, year.label("year"))
         .join(NeighbourhoodTable, NeighbourhoodTable.id == Meeting.table_id)
-        .where(NeighbourhoodTable.contract_id == contract_id, _between(year, year_from, year_to),
+        .where(NeighbourhoodTable.contract_id == contract_id, in_years(Meeting.starts_at, year_from, year_to),
                sa.or_(Meeting.status == MeetingStatus.held,
                       sa.and_(Meeting.status == MeetingStatus.planned, Meeting.starts_at <= now)))
     ).subquery()
@@ -138,24 +142,35 @@ def questionnaire_responses(contract_id, year_from, year_to):
     return db.session.execute(
         sa.select(nid, Questionnaire.commune_id, year, sa.func.count(), sa.null())
         .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
-        .where(Questionnaire.contract_id == contract_id, _between(year, year_from, year_to))
+        .where(Questionnaire.contract_id == contract_id, in_years(Response.submitted_on, year_from, year_to))
         .group_by(nid, Questionnaire.commune_id, year)
     ).all()
 
 
 def _tagged_answers(contract_id, year_from, year_to, indicator):
-    """Answers to the questions tagged with the indicator, with their respondent's place and year."""
-    year = year_of(Answer.submitted_on)
-    questions = sa.select(Question.id).where(Question.indicator_id == indicator.id)
+    """Answers to the questions tagged with the indicator, with their respondent's place and year.
+
+    The answer carries its respondent's day and neighbourhood, and its question's version gives
+    the questionnaire: no join with the responses. The days are filtered on a range (index
+    `ix_questionnaire_answers_question_submitted`), the year extracted only to group by it."""
     return (
         sa.select(Answer.response_id, Answer.option_id, Answer.number, Answer.neighbourhood_id.label("nid"),
                   Questionnaire.commune_id.label("cid"), Questionnaire.neighbourhood_id.label("qnid"),
-                  year.label("year"))
-        .join(Response, Response.id == Answer.response_id)
-        .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
-        .where(Answer.question_id.in_(questions), Questionnaire.contract_id == contract_id,
-               _between(year, year_from, year_to))
+                  year_of(Answer.submitted_on).label("year"))
+        .select_from(Answer)
+        .join(Question, Question.id == Answer.question_id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Question.version_id)
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(Question.indicator_id == indicator.id, Questionnaire.contract_id == contract_id,
+               in_years(Answer.submitted_on, year_from, year_to))
     )
+
+
+def _respondent(response_id):
+    """A respondent's response id, to group by: on PostgreSQL compared byte by byte (collation "C").
+    The ids are random hex, so the groups are the same, but sorting or hashing 100,000 of them
+    is much faster than with the database's language collation."""
+    return sa.collate(response_id, "C") if db.engine.dialect.name == "postgresql" else response_id
 
 
 @metric("questionnaires.share", "questionnaires", RATE, _l("Share of respondents (tagged questions)"), "%",
@@ -170,10 +185,10 @@ def questionnaire_share(contract_id, year_from, year_to, indicator=None):
     known = sa.select(Option.id).where(Option.is_dont_know.is_(False))
     # One line per respondent: did they choose a counted option?
     per_person = (
-        sa.select(base.c.response_id, sa.func.coalesce(base.c.nid, base.c.qnid).label("nid"), base.c.cid, base.c.year,
+        sa.select(sa.func.coalesce(base.c.nid, base.c.qnid).label("nid"), base.c.cid, base.c.year,
                   sa.func.max(sa.case((base.c.option_id.in_(chosen), 1), else_=0)).label("yes"))
         .where(base.c.option_id.in_(known))
-        .group_by(base.c.response_id, sa.func.coalesce(base.c.nid, base.c.qnid), base.c.cid, base.c.year)
+        .group_by(_respondent(base.c.response_id), sa.func.coalesce(base.c.nid, base.c.qnid), base.c.cid, base.c.year)
     ).subquery()
     return db.session.execute(
         sa.select(per_person.c.nid, per_person.c.cid, per_person.c.year, sa.func.sum(per_person.c.yes),
@@ -200,7 +215,7 @@ def questionnaire_mean(contract_id, year_from, year_to, indicator=None):
         sa.select(nid.label("nid"), base.c.cid, base.c.year, sa.func.avg(score).label("score"))
         .select_from(base).outerjoin(option, option.id == base.c.option_id)
         .where(sa.or_(base.c.number.is_not(None), sa.and_(option.code.in_(numeric_codes), option.is_dont_know.is_(False))))
-        .group_by(base.c.response_id, nid, base.c.cid, base.c.year)
+        .group_by(_respondent(base.c.response_id), nid, base.c.cid, base.c.year)
     ).subquery()
     return db.session.execute(
         sa.select(per_person.c.nid, per_person.c.cid, per_person.c.year, sa.func.sum(per_person.c.score),
@@ -222,7 +237,7 @@ def budget_voters(contract_id, year_from, year_to):
     return db.session.execute(
         sa.select(nid, Process.commune_id, year, sa.func.count(), sa.null())
         .join(Process, Process.id == VoteRecord.process_id)
-        .where(Process.contract_id == contract_id, _between(year, year_from, year_to))
+        .where(Process.contract_id == contract_id, in_years(VoteRecord.voted_on, year_from, year_to))
         .group_by(nid, Process.commune_id, year)
     ).all()
 
@@ -237,7 +252,7 @@ def budget_proposals(contract_id, year_from, year_to, category_ids=None):
     return db.session.execute(
         sa.select(nid, Process.commune_id, year, sa.func.count(), sa.null())
         .join(Process, Process.id == Proposal.process_id)
-        .where(Process.contract_id == contract_id, _between(year, year_from, year_to),
+        .where(Process.contract_id == contract_id, in_years(Proposal.submitted_on, year_from, year_to),
                _in_categories(Proposal.category_id, category_ids))
         .group_by(nid, Process.commune_id, year)
     ).all()
@@ -272,19 +287,24 @@ def budget_funded_amount(contract_id, year_from, year_to, category_ids=None):
         .join(Process, Process.id == Proposal.process_id)
         .join(closing, closing.c.pid == Process.id)
         .where(Process.contract_id == contract_id, Proposal.is_selected.is_(True), cost.is_not(None),
-               _between(year, year_from, year_to), _in_categories(Proposal.category_id, category_ids))
+               in_years(closing.c.on, year_from, year_to), _in_categories(Proposal.category_id, category_ids))
         .group_by(nid, Process.commune_id, year)
     ).all()
 
 
 @metric("budgets.turnout", "budgets", RATE, _l("Participatory budget turnout"), "%",
-        _l("For each participatory budget and each neighbourhood it covers whose population is known: the voters "
-           "living there (by their voter code or what they declared; in a neighbourhood's own budget, every voter) "
-           "as a percentage of its population, in the year the vote ended. Over several budgets or years the "
-           "populations add up, so the figure is an average turnout per vote. Voters who gave no neighbourhood "
-           "in a wider budget are left out: it is a lower bound."))
+        _l("For each neighbourhood whose population is known: the voters living there (by their voter code or what "
+           "they declared; in a neighbourhood's own budget, every voter), counted as in the voters figure, as a "
+           "percentage of its population once for each participatory budget covering it whose vote ended that year. "
+           "Over several budgets or years the populations add up, so the figure is an average turnout per vote. "
+           "Voters who gave no neighbourhood in a wider budget are left out: it is a lower bound. It is shown only "
+           "where the number of voters it is computed from is shown."),
+        numerator="budgets.voters")
 def budget_turnout(contract_id, year_from, year_to):
-    # The neighbourhoods each process covers (its own, its commune's, or the contract's), with a population.
+    """The denominators only: the populations of the neighbourhoods each process covers (its own,
+    its commune's, or the contract's), in the year its vote ended (its last vote). The numerators
+    are the cells of `budgets.voters`, taken from that metric's protected grid (`metrics.grid`),
+    so that a turnout never shows a number of voters that the voters figure hides."""
     covered = (
         sa.select(Process.id.label("pid"), Neighbourhood.id.label("nid"), Neighbourhood.commune_id.label("cid"),
                   Neighbourhood.population.label("population"))
@@ -296,23 +316,16 @@ def budget_turnout(contract_id, year_from, year_to):
                       sa.and_(Process.neighbourhood_id.is_(None), Process.commune_id == Commune.id),
                       Process.commune_id.is_(None)))
     ).subquery()
-    voter_nid = sa.func.coalesce(VoteRecord.neighbourhood_id, Process.neighbourhood_id)
-    voters = (
-        sa.select(VoteRecord.process_id.label("pid"), voter_nid.label("nid"), sa.func.count().label("n"))
-        .join(Process, Process.id == VoteRecord.process_id)
-        .where(Process.contract_id == contract_id)
-        .group_by(VoteRecord.process_id, voter_nid)
-    ).subquery()
     # Only processes that had a vote (a last vote recorded): a process without votes has no turnout.
+    contract_processes = sa.select(Process.id).where(Process.contract_id == contract_id)
     last_vote = (sa.select(VoteRecord.process_id.label("pid"), year_of(sa.func.max(VoteRecord.voted_on)).label("year"))
-                 .group_by(VoteRecord.process_id).subquery())
+                 .where(VoteRecord.process_id.in_(contract_processes))
+                 .group_by(VoteRecord.process_id)
+                 .having(in_years(sa.func.max(VoteRecord.voted_on), year_from, year_to)).subquery())
     return db.session.execute(
-        sa.select(covered.c.nid, covered.c.cid, last_vote.c.year, sa.func.sum(sa.func.coalesce(voters.c.n, 0)),
-                  sa.func.sum(covered.c.population))
+        sa.select(covered.c.nid, covered.c.cid, last_vote.c.year, sa.null(), sa.func.sum(covered.c.population))
         .select_from(covered)
         .join(last_vote, last_vote.c.pid == covered.c.pid)
-        .outerjoin(voters, sa.and_(voters.c.pid == covered.c.pid, voters.c.nid == covered.c.nid))
-        .where(_between(last_vote.c.year, year_from, year_to))
         .group_by(covered.c.nid, covered.c.cid, last_vote.c.year)
     ).all()
 
@@ -424,7 +437,8 @@ def _demands(contract_id, year_from, year_to, category_ids, value, *where):
     return db.session.execute(
         sa.select(FollowUp.neighbourhood_id, FollowUp.commune_id, year, value, sa.null())
         .where(FollowUp.contract_id == contract_id, FollowUp.status != Status.draft, FollowUp.sent_on.is_not(None),
-               _between(year, year_from, year_to), _in_categories(FollowUp.category_id, category_ids), *where)
+               in_years(FollowUp.sent_on, year_from, year_to), _in_categories(FollowUp.category_id, category_ids),
+               *where)
         .group_by(FollowUp.neighbourhood_id, FollowUp.commune_id, year)
     ).all()
 
@@ -470,7 +484,7 @@ def followup_answer_days(contract_id, year_from, year_to, category_ids=None):
         sa.select(FollowUp.neighbourhood_id, FollowUp.commune_id, year,
                   days_between(FollowUp.answered_on, FollowUp.sent_on), sa.null())
         .where(FollowUp.contract_id == contract_id, FollowUp.status != Status.draft, FollowUp.sent_on.is_not(None),
-               FollowUp.answered_on.is_not(None), _between(year, year_from, year_to),
+               FollowUp.answered_on.is_not(None), in_years(FollowUp.sent_on, year_from, year_to),
                _in_categories(FollowUp.category_id, category_ids))
     ).all()
 
@@ -483,7 +497,7 @@ def held_walks(contract_id: int, year_from: int, year_to: int):
     year = year_of(Walk.walked_on)
     return (
         sa.select(Walk.id, Walk.neighbourhood_id, Walk.commune_id, Walk.participants, year.label("year"))
-        .where(Walk.contract_id == contract_id, Walk.status.in_(WALK_HELD), _between(year, year_from, year_to))
+        .where(Walk.contract_id == contract_id, Walk.status.in_(WALK_HELD), in_years(Walk.walked_on, year_from, year_to))
     ).subquery()
 
 

@@ -339,6 +339,10 @@ class Answer(db.Model):
     __table_args__ = (
         sa.Index("ix_questionnaire_answers_question_option", "question_id", "option_id"),
         sa.Index("ix_questionnaire_answers_question_neighbourhood", "question_id", "neighbourhood_id", "option_id"),
+        # Governance's tagged-question figures: one question's answers over a span of days, read
+        # from the index alone on PostgreSQL (the INCLUDE columns are ignored elsewhere).
+        sa.Index("ix_questionnaire_answers_question_submitted", "question_id", "submitted_on",
+                 postgresql_include=["response_id", "option_id", "number", "neighbourhood_id"]),
         sa.CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
         sa.CheckConstraint("(text IS NULL) = (moderation IS NULL)", name="text_moderated"),
     )

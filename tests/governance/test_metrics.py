@@ -11,14 +11,16 @@ import sqlalchemy as sa
 
 from participation.budgets.models import Phase, Process, ProcessPhase, Proposal, VoteRecord
 from participation.core.channels import Channel
-from participation.core.territories import Category, CategoryKind, Commune, Contract, Neighbourhood, Scope
+from participation.core.territories import (Category, CategoryKind, Commune, Contract, Indicator, IndicatorSource,
+                                            Neighbourhood, Scope)
 from participation.extensions import db
 from participation.followup import services as followup
 from participation.followup.models import Institution, Kind, Status
 from participation.fph.models import AppStatus, Application, Bilan, Fund, FundingSource, SourceKind
 from participation.governance import metrics, sources
 from participation.governance.metrics import METRICS, contract_units, grid
-from participation.questionnaires.models import Questionnaire, QuestionnaireVersion, Response
+from participation.questionnaires.models import (Answer, Kind as QuestionKind, Option, Question, Questionnaire,
+                                                 QuestionnaireVersion, Response, Section)
 from participation.tables.attendance import local_now
 from participation.tables.models import CheckIn, Meeting, MeetingStatus, NeighbourhoodTable, PaperTally, TallyDimension
 from participation.walks.models import Observation, Walk, WalkProfileCount, WalkStatus
@@ -279,6 +281,74 @@ def test_a_planned_meeting_that_started_minutes_ago_local_time_was_held(world):
     assert world.grid("tables.participations").value([world.unit(world.n1)], [now.year]).number == 12
 
 
+# --- questionnaires: the questions tagged with an indicator ---------------------------------------
+
+
+def tagged_question(version, indicator, code, kind=QuestionKind.scale) -> Question:
+    section = Section(version_id=version.id, position=0, original_locale="fr")
+    db.session.add(section)
+    db.session.flush()
+    question = Question(version_id=version.id, section_id=section.id, code=code, kind=kind, text="Satisfait ?",
+                        indicator_id=indicator.id if indicator else None, original_locale="fr")
+    db.session.add(question)
+    db.session.flush()
+    if kind == QuestionKind.scale:
+        db.session.add_all([Option(question_id=question.id, position=i, code=str(i), label=str(i), original_locale="fr")
+                            for i in range(1, 6)])
+        db.session.add(Option(question_id=question.id, position=6, code="dk", label="Ne sait pas", is_dont_know=True,
+                              original_locale="fr"))
+        db.session.flush()
+    return question
+
+
+def respondent(version, on: date, neighbourhood=None, **answers) -> Response:
+    """One response; `answers`: question → option code (a str) or number, as {"q": (question, value)}."""
+    r = Response(questionnaire_id=version.questionnaire_id, version_id=version.id, submitted_on=on, locale="fr",
+                 neighbourhood_id=neighbourhood.id if neighbourhood else None)
+    db.session.add(r)
+    db.session.flush()
+    for question, value in answers.values():
+        option = (db.session.scalar(sa.select(Option).filter_by(question_id=question.id, code=value))
+                  if isinstance(value, str) else None)
+        db.session.add(Answer(response_id=r.id, question_id=question.id, option_id=option.id if option else None,
+                              number=None if isinstance(value, str) else value, neighbourhood_id=r.neighbourhood_id,
+                              channel=Channel.web, locale="fr", submitted_on=on))
+    db.session.flush()
+    return r
+
+
+def test_tagged_questions_share_and_mean_by_respondent_place_and_the_year_answered(world):
+    indicator = Indicator(contract=world.contract, code="I-SAT", name="Satisfaction", source=IndicatorSource.computed,
+                          metric="questionnaires.share", option_codes=["4", "5"], original_locale="fr")
+    db.session.add(indicator)
+    db.session.flush()
+    nord = make_questionnaire(world, world.n1)
+    q1 = tagged_question(nord.versions[0], indicator, "Q1")
+    untagged = tagged_question(nord.versions[0], None, "Q2")
+    v1 = nord.versions[0]
+    respondent(v1, date(2024, 12, 31), world.n2, a=(q1, "5"), b=(untagged, "1"))  # declared Sud, the last day of 2024
+    respondent(v1, date(2025, 1, 1), a=(q1, "2"), b=(untagged, "5"))  # no place given: the questionnaire's
+    respondent(v1, date(2025, 6, 1), world.n1, a=(q1, "dk"))  # "don't know": left out of both
+    respondent(v1, date(2023, 12, 31), a=(q1, "5"))  # before the years asked for
+    respondent(v1, date(2031, 1, 1), a=(q1, "4"))  # after them
+    # A commune-wide questionnaire whose tagged questions are on its second version.
+    alpha = make_questionnaire(world, world.alpha)
+    v2 = QuestionnaireVersion(questionnaire=alpha, number=2)
+    db.session.add(v2)
+    db.session.flush()
+    q3 = tagged_question(v2, indicator, "Q1")
+    q4 = tagged_question(v2, indicator, "Q9", kind=QuestionKind.number)
+    respondent(v2, date(2025, 3, 1), a=(q3, "4"), b=(q4, 3.0))  # counted once: their own average, 3.5
+    respondent(v2, date(2025, 3, 2), b=(q4, 7.5))  # a number only: not in the share
+    a, n1, n2 = world.alpha.id, world.n1.id, world.n2.id
+    assert world.rows("questionnaires.share", indicator=indicator) == {
+        (n2, a, 2024): (1, 1), (n1, a, 2025): (0, 1), (None, a, 2025): (1, 1)}
+    assert world.rows("questionnaires.mean", indicator=indicator) == {
+        (n2, a, 2024): (5, 1), (n1, a, 2025): (2, 1), (None, a, 2025): (11, 2)}
+    assert {(n, int(y)) for n, _c, y, _v, _e in METRICS["questionnaires.share"].compute(
+        world.contract.id, 2025, 2025, indicator=indicator)} == {(n1, 2025), (None, 2025)}
+
+
 # --- budgets ------------------------------------------------------------------------------------------
 
 
@@ -352,8 +422,9 @@ def test_turnout_is_the_voters_living_in_a_covered_neighbourhood_over_its_popula
     votes(commune_wide, 40, date(2025, 5, 3))  # gave no neighbourhood: left out of the turnout
     centre = make_process(world, world.n3, "Centre")  # population unknown: no turnout
     votes(centre, 50, date(2025, 5, 3))
+    # The query gives the populations; the numerators are the voters figure's cells.
     rows = world.rows("budgets.turnout")
-    assert rows == {(world.n1.id, world.alpha.id, 2025): (600, 5000), (world.n2.id, world.alpha.id, 2025): (150, 3000)}
+    assert rows == {(world.n1.id, world.alpha.id, 2025): (None, 5000), (world.n2.id, world.alpha.id, 2025): (None, 3000)}
     g = world.grid("budgets.turnout")
     u1, u2 = world.unit(world.n1), world.unit(world.n2)
     assert g.value([u1], [2025]).number == 12.0
@@ -368,19 +439,53 @@ def test_turnout_counts_a_covered_neighbourhood_where_nobody_voted_as_zero_and_h
     votes(commune_wide, 600, date(2025, 5, 3), world.n1)
     votes(commune_wide, 4, date(2025, 5, 3), world.n2)
     rows = world.rows("budgets.turnout")
-    assert rows[(world.n2.id, world.alpha.id, 2025)] == (4, 3000)
+    assert rows[(world.n2.id, world.alpha.id, 2025)] == (None, 3000)
     g = world.grid("budgets.turnout")
     assert g.value([world.unit(world.n2)], [2025]).text == "s"  # 4 voters of 3,000 residents
     votes(commune_wide, 40, date(2025, 5, 3), world.n2)
     again = make_process(world, world.alpha, "Budget 2026")
     votes(again, 300, date(2026, 4, 1), world.n1)
     rows = world.rows("budgets.turnout")
-    assert rows[(world.n2.id, world.alpha.id, 2026)] == (0, 3000)  # covered, nobody from there voted
+    assert rows[(world.n2.id, world.alpha.id, 2026)] == (None, 3000)  # covered, nobody from there voted
     g = world.grid("budgets.turnout")
     assert g.value([world.unit(world.n2)], [2026]).number == 0.0
     # Two votes: the populations add up, the rate is an average per vote.
     assert g.value([world.unit(world.n1)]).number == round(100 * 900 / 10000, 1)
     assert g.value([world.unit(world.n2)]).number == round(100 * 44 / 6000, 1)
+
+
+def test_turnout_is_shown_only_where_the_voters_it_is_computed_from_are(world):
+    """Populations are public: a turnout shown where the voters figure is "s" gives the voters back
+    (turnout × population), and with them the small count that cell was hiding."""
+    world.n3.population = 4000
+    alpha_wide = make_process(world, world.alpha)
+    votes(alpha_wide, 7, date(2025, 5, 3), world.n1)
+    votes(alpha_wide, 30, date(2025, 5, 3), world.n2)
+    centre = make_process(world, world.n3, "Centre 2025")
+    votes(centre, 12, date(2025, 6, 1))
+    later = make_process(world, world.n3, "Centre 2026")  # its vote ran over the new year
+    votes(later, 20, date(2025, 12, 20))
+    votes(later, 11, date(2026, 1, 3))
+    voters, turnout = world.grid("budgets.voters"), world.grid("budgets.turnout")
+    u1, u2 = world.unit(world.n1), world.unit(world.n2)
+    assert voters.cells[(u1, 2025)].suppressed  # 7 voters
+    assert voters.cells[(u2, 2025)].suppressed  # the second cell that keeps "total − the others" from giving the 7
+    assert not turnout.cells[(u2, 2025)].shown  # 30 of 3,000: 1.0 would give the 30, then the 7
+    hoods = [i for i, u in enumerate(voters.units) if u.level == "neighbourhood"]
+    for u in hoods:
+        for y in voters.years:
+            if voters.cells[(u, y)].suppressed:
+                assert not turnout.cells[(u, y)].shown, (voters.units[u].name, y)
+    # Where the voters are shown, the turnout is those voters over the population.
+    for u, y in [(u, y) for u in hoods for y in voters.years if turnout.cells[(u, y)].shown]:
+        population = {world.n1.id: 5000, world.n2.id: 3000, world.n3.id: 4000}[voters.units[u].neighbourhood_id]
+        assert turnout.cells[(u, y)].number == round(100 * voters.cells[(u, y)].number / population, 1)
+    # A total of the turnout is read from the voters figure's shown figures only.
+    assert turnout.value(metrics.unit_ids_in(turnout.units, world.alpha.id, None), [2025]).text == "s"
+    # A report that already has the voters' grid passes it; any other grid is refused.
+    assert world.grid("budgets.turnout", numerator=voters).cells == turnout.cells
+    with pytest.raises(ValueError):
+        world.grid("budgets.turnout", numerator=world.grid("walks.participants"))
 
 
 # --- FPH ------------------------------------------------------------------------------------------------
@@ -497,6 +602,19 @@ def test_answer_delays_are_one_row_per_answered_demand_and_their_median_is_shown
     assert g.value([world.unit(world.n1)]).number == 20.0
     assert g.value(years=[2024]).number == 2.0
     assert not g.value(years=[2026]).shown
+
+
+def test_a_range_of_days_selects_the_same_rows_as_the_extracted_year(app):
+    values = [(sa.Date, date(2024, 12, 31)), (sa.Date, date(2025, 1, 1)), (sa.Date, date(2025, 12, 31)),
+              (sa.Date, date(2026, 1, 1)), (sa.DateTime, datetime(2024, 12, 31, 23, 59, 59, 999999)),
+              (sa.DateTime, datetime(2025, 1, 1, 0, 0)), (sa.DateTime, datetime(2025, 12, 31, 23, 59, 59)),
+              (sa.DateTime, datetime(2026, 1, 1, 0, 0))]
+    for type_, value in values:
+        column = sa.literal(value, type_)
+        for span in [(2025, 2025), (2024, 2025), (2026, 2030)]:
+            by_range = db.session.scalar(sa.select(metrics.in_years(column, *span)))
+            by_year = db.session.scalar(sa.select(metrics.year_of(column).between(*span)))
+            assert bool(by_range) == bool(by_year), (value, span)
 
 
 def test_days_between_is_the_same_on_sqlite_and_postgresql(app):
