@@ -200,8 +200,10 @@ class _Grids:
     def get(self, metric: m.Metric, indicator: Indicator | None = None) -> m.Grid:
         key = (metric.key, indicator.id if (indicator is not None and metric.per_indicator) else None)
         if key not in self._cache:
+            # A rate of people reuses its numerator's grid (turnout: the voters) rather than rebuilding it.
+            numerator = self.get(m.METRICS[metric.numerator]) if metric.numerator else None
             self._cache[key] = m.grid(self.contract, metric, units=self.units, category_ids=self.category_ids,
-                                      indicator=indicator)
+                                      indicator=indicator, numerator=numerator)
         return self._cache[key]
 
 

@@ -265,3 +265,112 @@ def test_the_demo_profile_adds_up_and_hides_its_small_cells(demo):
                 assert all(v == 0 or v >= 11 for v in shown)
                 if line.total.value is not None and not any(c.suppressed for c in line.cells):
                     assert sum(shown) == line.total.value
+
+
+# --- differencing: no selection gives away another's suppressed cell -----------------------------
+
+
+def small_groups_in_alpha(w):
+    """Questionnaires in Nord and Sud (Alpha) and table meetings in Centre (Beta), 2025–2026, with
+    small groups that Nord's own profile hides (5 people aged 25–39 in 2025)."""
+    nord, sud = make_questionnaire(w, w.n1), make_questionnaire(w, w.n2)
+    responses(nord, 5, date(2025, 4, 1), age_band=AgeBand.a25_39, gender=Gender.woman)
+    responses(nord, 30, date(2025, 4, 1), age_band=AgeBand.a60_74, gender=Gender.man)
+    responses(nord, 20, date(2026, 4, 1), age_band=AgeBand.a25_39, gender=Gender.man)
+    responses(sud, 30, date(2025, 4, 1), age_band=AgeBand.a25_39, gender=Gender.woman)
+    responses(sud, 20, date(2025, 4, 1), age_band=AgeBand.a60_74, gender=Gender.woman)
+    responses(sud, 25, date(2026, 4, 1), age_band=AgeBand.a60_74, gender=Gender.man)
+    centre = make_table(w, w.n3)
+    checkins(make_meeting(centre, datetime(2025, 3, 1, 18)), 33, gender=Gender.woman, channel=Channel.web)
+    checkins(make_meeting(centre, datetime(2025, 9, 1, 18)), 7, gender=Gender.man, channel=Channel.assisted)
+    checkins(make_meeting(centre, datetime(2026, 3, 1, 18)), 40, gender=Gender.woman, channel=Channel.web)
+
+
+def every_selection(w, units) -> dict:
+    """{(name, first year, last year): unit ids} of every selection a reader may ask for."""
+    scopes = {"contract": None}
+    scopes.update({c.name: metrics.unit_ids_in(units, c.id, None) for c in (w.alpha, w.beta)})
+    scopes.update({n.name: metrics.unit_ids_in(units, None, n.id) for n in (w.n1, w.n2, w.n3)})
+    years = metrics.contract_years(w.contract)
+    return {(name, a, b): ids for name, ids in scopes.items() for a in years for b in years if a <= b}
+
+
+def published(profile) -> dict:
+    """Every figure of a profile: {(dimension, category, mechanism or "all"): count, None if "s"}.
+    A category left out of a table is a row of zeros."""
+    out = {}
+    for d in profile.dimensions:
+        for cat, line in zip(d.categories, d.table.rows):
+            for m, cell in zip(ORDER, line.cells):
+                out[d.key, cat.key, m] = cell.value
+            out[d.key, cat.key, "all"] = line.total.value
+    for m, cell in zip(ORDER, profile.participations.cells):
+        out["total", None, m] = cell.value
+    out["total", None, "all"] = profile.participations.total.value
+    return out
+
+
+def attack(w, units, selections: dict, profiles: dict) -> list:
+    """What a reader can work out from the profiles of every selection: each is a set of
+    unit × year cells (those the metric grids publish as 0 for every mechanism add nothing);
+    when A is B and C put together, A = B + C for every figure, so two shown give the third.
+    Within a profile, a shown total and all its cells but one give that one. Returns the
+    suppressed figures so recovered, with their value."""
+    grids = [metrics.grid(w.contract, metrics.METRICS[m.metric], units=units) for m in MECHANISMS if m.metric]
+    empty = {(u, y) for u in range(len(units)) for y in metrics.contract_years(w.contract)
+             if all(g.cells[u, y].number == 0 for g in grids)}
+    cells = {}
+    for (name, a, b), ids in selections.items():
+        chosen = range(len(units)) if ids is None else ids
+        cells[name, a, b] = frozenset((u, y) for u in chosen for y in range(a, b + 1)) - empty
+    figures = {sel: published(p) for sel, p in profiles.items()}
+    keys = set().union(*(f.keys() for f in figures.values()))
+    by_cells = {}
+    for sel, c in cells.items():
+        by_cells.setdefault(c, sel)
+    recovered = []
+    for a, ca in cells.items():
+        for b, cb in cells.items():
+            c = by_cells.get(ca - cb)
+            if not cb or not cb < ca or c is None:
+                continue
+            fa, fb, fc = figures[a], figures[b], figures[c]
+            for key in keys:
+                va, vb, vc = fa.get(key, 0), fb.get(key, 0), fc.get(key, 0)
+                if va is not None and vb is not None and vc is None:
+                    recovered.append((c, key, va - vb, f"{a} − {b}"))
+                if va is not None and vc is not None and vb is None:
+                    recovered.append((b, key, va - vc, f"{a} − {c}"))
+                if vb is not None and vc is not None and va is None:
+                    recovered.append((a, key, vb + vc, f"{b} + {c}"))
+    for sel, f in figures.items():  # a line with one "s" and a shown total
+        lines: dict = {}
+        for (dimension, cat, m), v in f.items():
+            if dimension != "total":
+                lines.setdefault(("column", dimension, m), []).append((cat, v))
+                if m != "all":
+                    lines.setdefault(("row", dimension, cat), []).append((m, v))
+        for (kind, dimension, which), line in lines.items():
+            total = f["total", None, which] if kind == "column" else f[dimension, which, "all"]
+            hidden = [k for k, v in line if v is None]
+            if total is not None and len(hidden) == 1:
+                recovered.append((sel, (dimension, hidden[0], which), total - sum(v for _k, v in line if v),
+                                  "total − shown cells"))
+    return recovered
+
+
+def test_no_selection_gives_away_what_another_hides(world):
+    small_groups_in_alpha(world)
+    units = metrics.contract_units(world.contract)
+    selections = every_selection(world, units)
+    profiles = {(name, a, b): build_profile(world.contract, ids, a, b, units=units, now=NOW)
+                for (name, a, b), ids in selections.items()}
+    assert column(profiles["Nord", 2025, 2025], AGE_BAND, "questionnaires")["25_39"] == "s"  # Nord hides its 5
+    assert attack(world, units, selections, profiles) == []
+    # Not for want of figures: the larger selections still show most of theirs.
+    contract = published(profiles["contract", 2024, 2030])
+    assert contract["total", None, "questionnaires"] == 130 and contract["total", None, "tables"] == 80
+    assert (contract[AGE_BAND, "25_39", "questionnaires"], contract[AGE_BAND, "60_74", "questionnaires"]) == (55, 75)
+    assert published(profiles["contract", 2026, 2026])[GENDER, "woman", "tables"] == 40
+    # The 7 men of Centre in 2025 are hidden, and so are the women (40 − 7) wherever 2025 is counted.
+    assert published(profiles["Centre", 2025, 2026])[GENDER, "man", "tables"] is None
