@@ -3,7 +3,7 @@ the current one, on seeded random tables shaped like the governance figures:
 
 - metric grids: ~77 units × 5 years with row, column and grand totals, as `metrics` protects
   them through `protect_table` (sparse: most units small; mixed; dense: few small cells);
-- profile tables: ~10 categories × 6 mechanisms, built as `profile._protect_table` builds them
+- profile tables: ~10 categories × 6 mechanisms, built as the participation profile used to build them
   (small mechanisms hidden whole, some column totals locked, a grand total of tier 1).
 
 Each case runs `protect(primary)` then `leaks(chosen)`, as the callers do, with the previous
@@ -64,7 +64,7 @@ def table_network(counts: list[list[int]]):
 
 
 def profile_network(rng: random.Random, counts: list[list[int]]):
-    """The edges `profile._protect_table` builds (locked and small column totals)."""
+    """Profile-like edges: locked and small column totals, as the participation profile first built them."""
     n_rows, n_cols = len(counts), len(counts[0])
     row_totals = [sum(row) for row in counts]
     col_totals = [sum(row[c] for row in counts) for c in range(n_cols)]

@@ -371,7 +371,7 @@ def _skewed_count(rng: random.Random, zeros: float) -> int:
 
 def _table_network(rng: random.Random, n_rows: int, n_cols: int):
     """Edges, conserving nodes and primary cells as `protect_table` builds them (grids of
-    units × years, questionnaire tables), or as `profile._protect_table` does (locked and
+    units × years, questionnaire tables), or as the participation profile does (locked and
     small column totals, a grand total of tier 1)."""
     zeros = rng.choice([0.0, 0.2, 0.5, 0.8])
     counts = [[_skewed_count(rng, zeros) for _ in range(n_cols)] for _ in range(n_rows)]
