@@ -55,6 +55,8 @@ unique participants for overlapping selections that are not nested are not compa
 from __future__ import annotations
 
 import heapq
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -251,6 +253,9 @@ def _grouped(base, dimensions: Sequence[str]):
     columns = [base.c[d] for d in dimensions]
     n = len(columns)
     if db.engine.dialect.name == "postgresql":
+        # Room to hash every grouping set at once (the default 4 MB sorts them on disk), for
+        # this transaction only: a governance request reads, it does not hold the memory long.
+        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
         flags = [sa.func.grouping(c) for c in columns]
         query = (sa.select(*place, *columns, *flags, sa.func.count())
                  .group_by(sa.func.grouping_sets(*(sa.tuple_(*place, c) for c in columns))))
@@ -796,6 +801,37 @@ def _protect_over_years(rows: list[list[int]], hidden: set[tuple[int, int]], row
         hidden |= more
 
 
+#: Protected cubes by their exact inputs (see `_protect_cube_once`), most recent last.
+_CUBES: OrderedDict[tuple, _Cube] = OrderedDict()
+_CUBES_LOCK = threading.Lock()
+_CUBES_MAX = 256  # a contract has ~25 cubes: the last ten contracts asked for
+
+
+def _cube_key(x: dict[Key, list[int]], totals: _Totals, n_cats: int) -> tuple:
+    return (n_cats, tuple(sorted((k, tuple(v)) for k, v in x.items())),
+            tuple(sorted(totals.t.items())), totals.units, tuple(totals.years),
+            tuple(tuple(c) for c in totals.communes), tuple(sorted(totals.cell.items())), tuple(totals.unit),
+            tuple(sorted(totals.year.items())), totals.grand_shown)
+
+
+def _protect_cube_once(x: dict[Key, list[int]], totals: _Totals, n_cats: int) -> _Cube:
+    """`_protect_cube`, remembered by its exact inputs (the counts and what the grids publish):
+    protection is a function of them alone, so the dashboard and each download of the same
+    data protect a cube once per worker. Any change in the data changes the key."""
+    key = _cube_key(x, totals, n_cats)
+    with _CUBES_LOCK:
+        cube = _CUBES.get(key)
+        if cube is not None:
+            _CUBES.move_to_end(key)
+            return cube
+    cube = _protect_cube(x, totals, n_cats)
+    with _CUBES_LOCK:
+        _CUBES[key] = cube
+        while len(_CUBES) > _CUBES_MAX:
+            _CUBES.popitem(last=False)
+    return cube
+
+
 def _protect_cube(x: dict[Key, list[int]], totals: _Totals, n_cats: int) -> _Cube:
     """Protect a cube as linked tables, each by the network model, until none hides more:
 
@@ -926,7 +962,7 @@ def _protected(contract: Contract, units: list[Unit], years: list[int], grids: d
     cubes = {}
     for m in MECHANISMS:
         t = totals[m.key]
-        alone = _protect_cube({(u, y): [t.at(u, y)] for u in range(n_units) for y in years}, t, 1)
+        alone = _protect_cube_once({(u, y): [t.at(u, y)] for u in range(n_units) for y in years}, t, 1)
         for dimension in DIMENSIONS:
             cats = categories[dimension]
             if dimension not in m.records:
@@ -944,7 +980,7 @@ def _protected(contract: Contract, units: list[Unit], years: list[int], grids: d
                             row[k] += n
                     row[-1] = t.at(u, y) - sum(row)  # not stated (or not one of the categories)
                     x[u, y] = row
-            cubes[dimension, m.key] = _protect_cube(x, t, len(cats))
+            cubes[dimension, m.key] = _protect_cube_once(x, t, len(cats))
     return _Protected(units, years, totals, categories, cubes)
 
 

@@ -374,3 +374,25 @@ def test_no_selection_gives_away_what_another_hides(world):
     assert published(profiles["contract", 2026, 2026])[GENDER, "woman", "tables"] == 40
     # The 7 men of Centre in 2025 are hidden, and so are the women (40 − 7) wherever 2025 is counted.
     assert published(profiles["Centre", 2025, 2026])[GENDER, "man", "tables"] is None
+
+
+def test_protected_cubes_are_remembered_by_their_data_and_never_go_stale(world):
+    from participation.governance import profile as profile_module
+
+    everyone_in_nord(world)
+    first = build_profile(world.contract, now=NOW)
+    remembered = dict(profile_module._CUBES)
+    again = build_profile(world.contract, now=NOW)
+    assert again == first
+    assert all(profile_module._CUBES[k] is cube for k, cube in remembered.items()), "the same data: the same cubes"
+    # More data: new keys, new figures (a remembered cube is never served for other counts).
+    meeting = make_meeting(make_table(world, world.n1), datetime(2025, 9, 1, 18))
+    checkins(meeting, 11, age_band=AgeBand.a25_39, channel=Channel.web)
+    more = build_profile(world.contract, now=NOW)
+    j = ORDER.index("tables")
+    assert more.participations.cells[j].value == first.participations.cells[j].value + 11
+    assert raw_column(more, AGE_BAND, "tables")[AgeBand.a25_39.value] == (
+        raw_column(first, AGE_BAND, "tables")[AgeBand.a25_39.value] + 11)
+    # What is remembered is what protecting afresh gives.
+    profile_module._CUBES.clear()
+    assert build_profile(world.contract, now=NOW) == more
