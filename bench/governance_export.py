@@ -113,6 +113,19 @@ def measure(fn, repeats: int) -> tuple[list[float], list[float], object]:
     return seconds, memory, result
 
 
+def cold(fn):
+    """`fn` with the participation profile's protected cubes forgotten first: what the first
+    request after a change in the data, or in a fresh worker, costs. Without it, a repeat reuses
+    the cubes of the run before (same data), as a worker does between the dashboard and the
+    downloads ("warm")."""
+    from participation.governance import profile
+
+    def run():
+        profile._CUBES.clear()
+        return fn()
+    return run
+
+
 def line(label: str, seconds: list[float], memory: list[float] | None = None, extra: str = "") -> str:
     text = f"{label:<44} median {statistics.median(seconds):7.2f} s   min {min(seconds):6.2f}   max {max(seconds):6.2f}"
     if memory:
@@ -526,11 +539,13 @@ def time_report(app, contract_id: int, repeats: int) -> None:
 
         seconds, memory, rep = measure(report(False), repeats)
         print(line("build_report (figures, indicators, words)", seconds, memory))
+        seconds, memory, rep = measure(cold(report(True)), repeats)
+        print(line("build_report with the profile, cold", seconds, memory))
         seconds, memory, rep = measure(report(True), repeats)
-        print(line("build_report with the participation profile", seconds, memory))
+        print(line("build_report with the profile, warm", seconds, memory))
         with sql_time(db.engine) as spent:
             start = time.perf_counter()
-            report(True)()
+            cold(report(True))()
             whole = time.perf_counter() - start
         print(f"  one more run with the profile: {whole:.2f} s = {spent[0]:.2f} s in {spent[1]} SQL statements "
               f"+ {whole - spent[0]:.2f} s in Python (protecting the grids and the profile, mostly)")
@@ -572,8 +587,10 @@ def time_exports(app, contract_id: int, repeats: int) -> None:
             sizes.append(len(r.data))
             return r
 
+        seconds, memory, _resp = measure(cold(download), repeats)
+        print(line(f"export.{fmt} cold (HTTP in-process)", seconds, memory, f"{sizes[-1] / 1024:,.0f} KiB"))
         seconds, memory, _resp = measure(download, repeats)
-        print(line(f"export.{fmt} (HTTP in-process, evaluator)", seconds, memory, f"{sizes[-1] / 1024:,.0f} KiB"))
+        print(line(f"export.{fmt} warm (HTTP in-process)", seconds, memory))
 
 
 def main() -> None:
