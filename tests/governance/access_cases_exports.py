@@ -51,4 +51,8 @@ EXPECTED: dict = {
     "governance_api.verbatims": _api("/api/v1/contracts/{}/verbatims"),
     # The API's description holds no data.
     "governance_api.openapi": [("-", "GET", lambda f: "/api/v1/openapi.json", EVERYONE)],
+    # Any other address under /api/v1 answers a JSON 404 (wrong methods: test_api.py), whoever asks.
+    "governance_api.no_route": [("unknown", "GET", lambda f: "/api/v1/nothing-here", set()),
+                                ("under-contract", "GET",
+                                 lambda f: "/api/v1/contracts/aix-marseille-provence/nothing-here", set())],
 }
