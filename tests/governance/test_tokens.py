@@ -4,50 +4,21 @@ the contract's admins."""
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from participation.core.territories import Contract
+
 from participation.core.users import Role, RoleGrant, User
 from participation.extensions import db
 from participation.governance import tokens
 from participation.governance.models import ApiToken
 
-from ..conftest import Auth, csrf_from
+from .backoffice import AMP_ADMIN, EVA, FAC, MED, NAR_ADMIN, contract, post, staff, text  # noqa: F401  (staff: a fixture; names for the cases)
 
-AMP_ADMIN = "admin@amp.demo"
-EVA = "evaluation@amp.demo"
-FAC = "animatrice@amp.demo"
-MED = "mediateur@amp.demo"
-NAR_ADMIN = "admin@narbonne.demo"
 TOKEN_RE = re.compile(r'id="new-token"[^>]*value="([^"]+)"')
-
-
-@pytest.fixture
-def staff(app, demo):
-    def login(email):
-        client = app.test_client()
-        assert Auth(client).login(email).status_code == 302
-        client.get("/admin/?lang=en")
-        return client
-
-    return login
-
-
-def text(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
-
-
-def post(client, path: str, data: dict):
-    return client.post(path, data={**data, "csrf_token": csrf_from(client.get("/admin/").get_data(as_text=True))})
-
-
-def contract(slug="aix-marseille-provence") -> Contract:
-    return db.session.scalar(sa.select(Contract).filter_by(slug=slug))
 
 
 def user(email: str) -> User:

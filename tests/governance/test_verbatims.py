@@ -3,50 +3,20 @@ from featured questionnaire answers and published walk quotes, taken without any
 source; `published_verbatims` as the dashboard, exports and API read them."""
 from __future__ import annotations
 
-import html
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from participation.core.channels import Channel
-from participation.core.territories import Category, Commune, Contract, Indicator, Neighbourhood
+from participation.core.territories import Category, Commune, Indicator, Neighbourhood
 from participation.extensions import db
 from participation.governance import verbatims as services
 from participation.governance.models import Verbatim, VerbatimOrigin, VerbatimStatus
 from participation.questionnaires.demo import BAROMETER_TITLE
 from participation.questionnaires.models import Answer, Moderation, Questionnaire, Response
 
-from ..conftest import Auth, csrf_from
-
-AMP_ADMIN = "admin@amp.demo"
-EVA = "evaluation@amp.demo"
-FAC = "animatrice@amp.demo"
-MED = "mediateur@amp.demo"
-NAR_ADMIN = "admin@narbonne.demo"
-
-
-@pytest.fixture
-def staff(app, demo):
-    def login(email):
-        client = app.test_client()
-        assert Auth(client).login(email).status_code == 302
-        client.get("/admin/?lang=en")
-        return client
-
-    return login
-
-
-def text(resp) -> str:
-    return html.unescape(resp.get_data(as_text=True))
-
-
-def post(client, path: str, data: dict):
-    return client.post(path, data={**data, "csrf_token": csrf_from(client.get("/admin/").get_data(as_text=True))})
-
-
-def contract(slug="aix-marseille-provence") -> Contract:
-    return db.session.scalar(sa.select(Contract).filter_by(slug=slug))
+from .backoffice import AMP_ADMIN, EVA, FAC, MED, NAR_ADMIN, contract, post, staff, text  # noqa: F401  (staff: a fixture; names for the cases)
 
 
 def category(code: str, slug="aix-marseille-provence") -> Category:
