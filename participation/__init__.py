@@ -57,13 +57,23 @@ def create_app(config_class=None) -> Flask:
     from .walks.views import routes as walk_routes
     from .field.views import routes as field_routes
     from .governance.views import routes as governance_routes
+    from .privacy.views import routes as privacy_routes
+    from .core import audit, jobs
 
     for bp in (core_bp, accounts_bp, territories_bp, links_bp, admin_bp, budgets_bp, budgets_admin_bp,
                *questionnaire_routes(), *followup_routes(), *table_routes(), *fph_routes(),
-               *walk_routes(), *field_routes(), *governance_routes()):
+               *walk_routes(), *field_routes(), *governance_routes(), *privacy_routes(),
+               *audit.routes(), *jobs.routes()):
         app.register_blueprint(bp)
 
     from .core.cli import register_cli
 
     register_cli(app)
+    from .core.backup import register_cli as register_backup_cli
+    from .privacy.cli import register_cli as register_privacy_cli
+
+    register_backup_cli(app)
+    register_privacy_cli(app)
+    audit.init_app(app)
+    jobs.init_app(app)
     return app

@@ -27,10 +27,14 @@ from ..questionnaires import access_cases as questionnaire_cases
 from ..governance import access_cases as governance_cases
 from ..governance import access_cases_dashboard as governance_dashboard_cases
 from ..governance import access_cases_exports as governance_export_cases
+from ..privacy import access_cases as privacy_cases
+from . import access_cases_audit as audit_cases
+from . import access_cases_jobs as job_cases
 
 #: Feature modules bring their own fixtures and expectations (see tests/<feature>/access_cases.py).
 FEATURE_CASES = (followup_cases, table_cases, fph_cases, walk_cases, field_cases, questionnaire_cases,
-                 governance_cases, governance_dashboard_cases, governance_export_cases)
+                 governance_cases, governance_dashboard_cases, governance_export_cases, privacy_cases, audit_cases,
+                 job_cases)
 
 
 def _fixtures() -> dict:
