@@ -40,6 +40,25 @@ class AuditEvent(db.Model):
     __table_args__ = (sa.Index("ix_audit_events_entity", "entity", "entity_id"),)
 
 
+def record(action: str, *, entity: str = "", entity_id="", changes: dict | None = None,
+           contract_id: int | None = None, user_id: int | None = None, origin: str = "") -> AuditEvent:
+    """Adds one event to the session (committed with the work it describes). The actor is the
+    logged-in staff member of the request unless `user_id` is given; outside a request, the system."""
+    from flask import has_request_context, request
+
+    if user_id is None and has_request_context():
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            user_id = current_user.id
+    if not origin:
+        origin = (request.endpoint or "") if has_request_context() else "cli"
+    event = AuditEvent(action=action, entity=entity, entity_id=str(entity_id or ""), changes=changes or {},
+                       contract_id=contract_id, user_id=user_id, origin=origin[:120])
+    db.session.add(event)
+    return event
+
+
 def init_app(app) -> None:
     """Installs the session hook that writes the log (placeholder until the hook lands)."""
 
