@@ -16,6 +16,7 @@ from ..fph.models import Application, Bilan, Fund
 from ..followup import access as followup_access
 from ..followup.models import FollowUp, Institution
 from ..links.models import ShortLink
+from ..privacy.models import PrivacyNotice
 from ..questionnaires import access as questionnaire_access
 from ..questionnaires.models import Option, Question, Questionnaire, Section
 from ..tables import access as table_access
@@ -111,6 +112,13 @@ TRANSLATABLE = {
         lambda user, obj: perm.can_edit_referentiel(user, obj.contract),
         lambda obj: url_for("admin.referentiel", contract_id=obj.contract_id, _anchor="indicators"),
         {"name": 300},
+    ),
+    "privacy_notices": TranslatableSpec(
+        PrivacyNotice,
+        lambda user, obj: perm.can_administer(user, obj.contract.scope),
+        lambda obj: url_for("privacy.overview", contract_id=obj.contract_id),
+        {"purposes": 10000, "legal_basis": 10000, "other_information": 10000},
+        {"purposes": _l("Purposes"), "legal_basis": _l("Legal basis"), "other_information": _l("Other information")},
     ),
     "followup_institutions": TranslatableSpec(
         Institution,
