@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..core.content_i18n import preload, translate
-from ..core.errors import MESSAGES
+from ..core.errors import MESSAGES, unavailable_response
 from ..core.i18n import current_locale
 from ..core.permissions import public
 from ..core.territories import Category, Commune, Contract, Indicator
@@ -113,7 +113,11 @@ def _http_error(e):
 
 @api_bp.errorhandler(Exception)
 def _unexpected(e):
-    """A bug inside the API: logged, and a JSON 500 rather than the app's HTML page."""
+    """A bug inside the API: logged, and a JSON 500 rather than the app's HTML page. A database
+    that cannot serve for a moment is not a bug: a JSON 503 with Retry-After (core/errors.py)."""
+    unavailable = unavailable_response(e)
+    if unavailable is not None:
+        return unavailable
     current_app.logger.exception("Unhandled error in the governance API")
     db.session.rollback()
     return error(500, _message(500))

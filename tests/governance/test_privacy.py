@@ -67,6 +67,8 @@ PERSONAL_PARTS = frozenset({
     # free text
     "text", "quote", "seen", "caption", "body", "comment", "note", "minutes", "reason", "summary", "answer",
     "content", "conditions", "decisions", "description", "audience", "accessibility", "title", "label",
+    # what a staff member changed (the audit log keeps old and new values of what is not personal)
+    "changes",
 })
 
 _LANGUAGE = "a language code (fr, ar…)"
@@ -129,6 +131,13 @@ NOT_PERSONAL: dict[str, str] = {
     "questionnaires.intro": _EDITORIAL, "questionnaires.intro_easy": _EDITORIAL, "questionnaires.thanks": _EDITORIAL,
     "questionnaire_sections.intro": _EDITORIAL, "questionnaire_sections.intro_easy": _EDITORIAL,
     "questionnaire_questions.help": _EDITORIAL, "fph_funds.rules": _EDITORIAL, "walk_themes.prompts": _EDITORIAL,
+    # the privacy notice: what the controller (a public body) tells residents
+    "privacy_notices.controller": "the data controller: a public body (intercommunality, town hall)",
+    "privacy_notices.purposes": _EDITORIAL, "privacy_notices.legal_basis": _EDITORIAL,
+    "privacy_notices.other_information": _EDITORIAL,
+    # the audit log's bookkeeping (its "changes" are personal: PERSONAL_PARTS)
+    "audit_events.action": _CODE, "audit_events.entity": _CODE, "audit_events.entity_id": _ID,
+    "audit_events.origin": "the endpoint or command that acted (\"fph.application_edit\")",
 }
 
 #: Other values a canaried row needs to stay valid (CHECK constraints): a contact needs consent.
