@@ -10,7 +10,8 @@ back, so the database is never left half-restored.
 SQLite: the online backup API (consistent even while the app writes), to and from a plain
 SQLite file; the destination of a restore is replaced in one write transaction.
 
-`--with-uploads` also saves the photo directories (UPLOAD_DIR, PRIVATE_UPLOAD_DIR) to
+`--with-uploads` also saves the photo directories (UPLOAD_DIR, PRIVATE_UPLOAD_DIR and its -walks and
+-field stores) to
 `PATH.uploads.tar`, and puts them back on restore.
 
 Operator commands: messages are in English like the other `flask` commands (core/cli.py).
@@ -147,11 +148,14 @@ def _upload_dirs() -> dict[str, Path]:
     config = current_app.config
     public = config["UPLOAD_DIR"]
     private = config.get("PRIVATE_UPLOAD_DIR") or f"{public.rstrip('/')}-private"
-    return {"public": Path(public), "private": Path(private)}
+    # Walk and field photos have stores of their own beside the private one (walks/services.py,
+    # field/services.py): a backup without them would restore observations with missing photos.
+    return {"public": Path(public), "private": Path(private), "private-walks": Path(f"{private.rstrip('/')}-walks"),
+            "private-field": Path(f"{private.rstrip('/')}-field")}
 
 
 def _save_uploads(tar_path: Path) -> tuple[int, int]:
-    """Both photo directories into one tar (photos are JPEG already: no compression)."""
+    """Every photo directory into one tar (photos are JPEG already: no compression)."""
     files = size = 0
     tmp = tar_path.with_name(tar_path.name + ".partial")
     try:
@@ -180,7 +184,8 @@ def _unpack_uploads(tar_path: Path) -> dict[str, Path]:
     try:
         with tarfile.open(tar_path, "r") as tar:
             members = tar.getmembers()
-            bad = [m.name for m in members if m.name.split("/", 1)[0] not in ("public", "private")]
+            labels = set(_upload_dirs())
+            bad = [m.name for m in members if m.name.split("/", 1)[0] not in labels]
             if bad:
                 raise BackupError(f"{tar_path} is not an uploads archive (unexpected entry {bad[0]!r}).")
             for label, target in _upload_dirs().items():
@@ -449,7 +454,7 @@ def register_cli(app) -> None:
 
     @backup.command("create")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--with-uploads", is_flag=True, help="Also save UPLOAD_DIR and PRIVATE_UPLOAD_DIR to PATH.uploads.tar.")
+    @click.option("--with-uploads", is_flag=True, help="Also save the photo directories (UPLOAD_DIR, PRIVATE_UPLOAD_DIR and its -walks and -field stores) to PATH.uploads.tar.")
     @click.option("--overwrite", is_flag=True, help="Replace PATH if it exists.")
     @click.option("-v", "--verbose", is_flag=True, help="List the rows of every table.")
     @with_appcontext

@@ -138,24 +138,34 @@ def test_uploads_go_along_with_with_uploads(app, demo, runner, backup_dir):
     (public / "ab" / "photo.jpg").write_bytes(b"\xff\xd8public")
     private.mkdir(parents=True, exist_ok=True)
     (private / "secret.jpg").write_bytes(b"\xff\xd8private")
+    walks = Path(f"{str(private).rstrip('/')}-walks")
+    walks.mkdir(parents=True, exist_ok=True)
+    (walks / "walk.jpg").write_bytes(b"\xff\xd8walk")
+    # the demo's walks bring photos of their own to the walks' store
+    stores = (public, private, walks, Path(f"{str(private).rstrip('/')}-field"))
+    expected = sum(1 for d in stores if d.is_dir() for p in d.rglob("*") if p.is_file())
+    assert expected >= 3
     path = backup_dir / "demo.backup"
     try:
         made = _run(runner, "backup", "create", str(path), "--with-uploads")
         assert made.exit_code == 0, made.output
-        assert "Uploads: 2 files" in made.output
+        assert f"Uploads: {expected} files" in made.output
         (public / "ab" / "photo.jpg").write_bytes(b"changed")
         (public / "later.jpg").write_bytes(b"added after the backup")
         shutil.rmtree(private)
+        shutil.rmtree(walks)
 
         restored = _run(runner, "backup", "restore", str(path), "--yes", "--with-uploads")
         assert restored.exit_code == 0, restored.output
         assert (public / "ab" / "photo.jpg").read_bytes() == b"\xff\xd8public"
         assert not (public / "later.jpg").exists()
         assert (private / "secret.jpg").read_bytes() == b"\xff\xd8private"
+        assert (walks / "walk.jpg").read_bytes() == b"\xff\xd8walk"
         assert not [p for p in public.parent.iterdir() if ".restore-" in p.name or ".old-" in p.name]
     finally:
         shutil.rmtree(public, ignore_errors=True)
         shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(walks, ignore_errors=True)
 
 
 def test_a_truncated_backup_changes_nothing(app, demo, runner, backup_dir):
