@@ -46,6 +46,7 @@ FIELD_LABELS = {
     "decisions": _l("Decisions"), "body": _l("Demand"), "answer": _l("Answer of the institution"),
     "rules": _l("Rules"), "audience": _l("For whom"),
     "prompts": _l("Questions to ask oneself"), "seen": _l("What was seen"), "quote": _l("Quote"),
+    "purposes": _l("Purposes"), "legal_basis": _l("Legal basis"), "other_information": _l("Other information"),
 }
 
 
@@ -118,7 +119,6 @@ TRANSLATABLE = {
         lambda user, obj: perm.can_administer(user, obj.contract.scope),
         lambda obj: url_for("privacy.overview", contract_id=obj.contract_id),
         {"purposes": 10000, "legal_basis": 10000, "other_information": 10000},
-        {"purposes": _l("Purposes"), "legal_basis": _l("Legal basis"), "other_information": _l("Other information")},
     ),
     "followup_institutions": TranslatableSpec(
         Institution,
