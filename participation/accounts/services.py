@@ -1,4 +1,4 @@
-"""Staff login sessions that the server can end."""
+"""Staff login sessions that the server can end; logins, logouts and failed logins are audited."""
 from __future__ import annotations
 
 import secrets
@@ -10,6 +10,7 @@ from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
+from ..core import audit
 from ..core.users import StaffSession, User, utcnow
 from ..extensions import db
 
@@ -64,10 +65,32 @@ def start_session(user: User) -> StaffSession:
     db.session.flush()
     session[SESSION_KEY] = staff_session.token
     login_user(user)
+    _record("login", user)
     return staff_session
 
 
+def record_failed_login(email: str) -> bool:
+    """Audits a refused login on an existing account (a wrong password, or a disabled account).
+    An address that names no account is not logged: it may be anything a visitor typed."""
+    user = find_user(email)
+    if user is None:
+        return False
+    _record("login_failed", user)
+    return True
+
+
+def _record(action: str, user: User, **changes) -> None:
+    """An account event: the account is the subject and the actor (for a failed login, the
+    account somebody tried to open), filed under its contract when all its roles are in one."""
+    audit.record(action, entity="users", entity_id=user.id, user_id=user.id, changes=changes,
+                 contract_id=audit.contract_of_user(user.id))
+
+
 def end_session() -> None:
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        _record("logout", current_user)
     token = session.get(SESSION_KEY)
     if token:
         db.session.execute(
@@ -85,6 +108,9 @@ def revoke_all_sessions(user: User) -> int:
         .where(StaffSession.user_id == user.id, StaffSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    # Sessions are not logged row by row (see audit.EXCLUDED_TABLES): the act of ending them is.
+    audit.record("sessions_revoke", entity="users", entity_id=user.id, changes={"sessions": result.rowcount},
+                 contract_id=audit.contract_of_user(user.id))
     return result.rowcount
 
 

@@ -35,6 +35,8 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
+            if services.record_failed_login(form.email.data):
+                db.session.commit()
         else:
             services.start_session(user)
             db.session.commit()
