@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..core.numbers import parse_int
+from ..core.numbers import WholeNumberField, parse_int
 from ..core.territories import CategoryKind, Direction, IndicatorSource
 from ..governance.forms import DIRECTION_LABELS, SHARE_METRIC, SOURCE_LABELS, DecimalField, YearField, parse_option_codes
 from ..core.users import Role, ROLE_LABELS
@@ -52,7 +52,7 @@ class CategoryForm(FlaskForm):
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)])
+    position = WholeNumberField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)])
 
 
 class IndicatorForm(FlaskForm):

@@ -11,7 +11,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -39,6 +38,7 @@ from .models import (
     VoteMode,
     VotingMethod,
 )
+from ..core.numbers import WholeNumberField
 
 METHODS = {
     VotingMethod.approval: _l("Approval: tick the projects you support"),
@@ -73,7 +73,7 @@ def _choices(labels: dict) -> list[SelectChoice]:
 
 
 def _count(label, description=None):
-    return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=10_000)], description=description)
+    return WholeNumberField(label, validators=[Optional(), NumberRange(min=1, max=10_000)], description=description)
 
 
 class TextSettingsForm(FlaskForm):
@@ -84,11 +84,11 @@ class TextSettingsForm(FlaskForm):
 
 
 class SettingsForm(TextSettingsForm):
-    envelope = IntegerField(_l("Envelope in euros"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000_000)])
+    envelope = WholeNumberField(_l("Envelope in euros"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000_000)])
     method = SelectField(_l("Voting method"), choices=_choices(METHODS))
     min_picks = _count(_l("Approval: at least this many projects"), _l("Optional. Empty: at least one."))
     max_picks = _count(_l("Approval: at most this many projects"), _l("Optional. Empty: no maximum."))
-    min_share_percent = IntegerField(
+    min_share_percent = WholeNumberField(
         _l("Budget: spend at least this share of the envelope (in percent)"),
         validators=[Optional(), NumberRange(min=1, max=100)],
         description=_l("Optional. Empty: no minimum."),
@@ -99,7 +99,7 @@ class SettingsForm(TextSettingsForm):
     outcome_rule = SelectField(_l("How the winners are chosen"), choices=_choices(OUTCOMES))
     vote_mode = SelectField(_l("Who can vote online"), choices=_choices(VOTE_MODES))
     eligibility = SelectField(_l("Eligibility"), choices=_choices(ELIGIBILITY))
-    min_age = IntegerField(_l("Minimum age"), default=16, validators=[InputRequired(), NumberRange(min=0, max=119)])
+    min_age = WholeNumberField(_l("Minimum age"), default=16, validators=[InputRequired(), NumberRange(min=0, max=119)])
     residence_required = BooleanField(_l("Voters must live, work or study in the area"), default=True)
 
     def validate_max_picks(self, field):
@@ -187,8 +187,8 @@ class ReviewForm(FlaskForm):
     feasible = RadioField(_l("Study"), choices=[SelectChoice("yes", _l("Feasible")), SelectChoice("no", _l("Not feasible"))],
                           validators=[InputRequired(message=_l("Choose feasible or not feasible."))])
     reason = TextAreaField(_l("Reason, shown publicly"), validators=[DataRequired(), Length(max=2000)])
-    revised_cost = IntegerField(_l("Cost after study, in euros"), validators=[Optional(), NumberRange(min=0, max=1_000_000_000)],
-                                description=_l("Empty: the author's estimate is kept."))
+    revised_cost = WholeNumberField(_l("Cost after study, in euros"), validators=[Optional(), NumberRange(min=0, max=1_000_000_000)],
+                                    description=_l("Empty: the author's estimate is kept."))
 
 
 class ModerateForm(FlaskForm):
@@ -202,8 +202,8 @@ class MergeForm(FlaskForm):
 
 
 class CodesForm(FlaskForm):
-    size = IntegerField(_l("Number of codes"), default=100, validators=[InputRequired(), NumberRange(min=1, max=2000)],
-                        description=_l("Up to 2,000 at a time; 10 slips per A4 page."))
+    size = WholeNumberField(_l("Number of codes"), default=100, validators=[InputRequired(), NumberRange(min=1, max=2000)],
+                            description=_l("Up to 2,000 at a time; 10 slips per A4 page."))
     neighbourhood = SelectField(_l("Neighbourhood where they are handed out"), validators=[Optional()],
                                 description=_l("Turnout is counted per neighbourhood."))
 
@@ -212,7 +212,7 @@ class PollingPointForm(FlaskForm):
     name = StringField(_l("Name of the polling point"), validators=[DataRequired(), Length(max=200)],
                        description=_l("E.g. “Maison de quartier Frais Vallon, Saturday market”."))
     neighbourhood = SelectField(_l("Neighbourhood"), validators=[Optional()])
-    tokens = IntegerField(_l("Paper ballots to print"), default=50, validators=[InputRequired(), NumberRange(min=1, max=2000)])
+    tokens = WholeNumberField(_l("Paper ballots to print"), default=50, validators=[InputRequired(), NumberRange(min=1, max=2000)])
 
 
 class HandOutForm(FlaskForm):

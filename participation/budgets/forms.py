@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DecimalField, HiddenField, IntegerField, MultipleFileField, RadioField, SelectField,
+    BooleanField, DecimalField, HiddenField, MultipleFileField, RadioField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.channels import Assistance
+from ..core.numbers import WholeNumberField
 
 #: How a staff member enters an idea on a resident's behalf (the public page, logged in with
 #: a field role): with the resident, or typed from a paper form. Ignored for residents.
@@ -30,8 +31,8 @@ class ProposalForm(FlaskForm):
                           description=_l("Optional. A street, a square, a building…"))
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(min=-180, max=180)])
-    estimated_cost = IntegerField(_l("Estimated cost in euros"), validators=[Optional(), NumberRange(min=0, max=100_000_000)],
-                                  description=_l("Optional: a rough idea is enough; the services will study it."))
+    estimated_cost = WholeNumberField(_l("Estimated cost in euros"), validators=[Optional(), NumberRange(min=0, max=100_000_000)],
+                                      description=_l("Optional: a rough idea is enough; the services will study it."))
     photos = MultipleFileField(_l("Photos (up to 3)"), validators=[Optional()],
                                description=_l("JPEG, PNG or WebP. Location data is removed from photos."))
     contact_name = StringField(_l("Your name (optional)"), validators=[Optional(), Length(max=200)])

@@ -13,6 +13,7 @@ from ..core import permissions as perm
 from ..core.content_i18n import preload
 from ..core.htmx import render
 from ..core.i18n import current_locale
+from ..core.numbers import parse_int
 from ..core.permissions import public
 from ..core.territories import Neighbourhood, neighbourhoods_in, top_categories
 from ..extensions import db, limiter
@@ -57,7 +58,7 @@ def scope_neighbourhoods(process: Process) -> list[Neighbourhood]:
 def process(process_id):
     process = process_or_404(process_id)
     query = sa.select(Proposal).where(Proposal.process_id == process.id, Proposal.merged_into_id.is_(None))
-    category = request.args.get("category", type=int)
+    category = parse_int(request.args.get("category"))  # type=int reads "9" × 400, which no database takes
     status = request.args.get("status", "")
     if category:
         query = query.where(Proposal.category_id == category)
@@ -280,10 +281,16 @@ def enter_code(process_id):
     return render("budgets/code.html", process=process, form=form, status=422)
 
 
-# No rate limit on sending a ballot: a polling event puts hundreds of voters behind one
-# Wi-Fi address, and a valid code can only replace its own ballot. Guessing codes is what
-# is throttled (the slip and code-entry routes count failed look-ups).
+def _vote_limit() -> str:
+    return current_app.config.get("VOTE_POST_LIMIT", "120 per minute")
+
+
+# A generous limit on sending a ballot: a polling event puts hundreds of voters behind one
+# Wi-Fi address, and a valid code can only replace its own ballot; but an open vote (no code)
+# takes a new ballot from every new browser, and a script posting in a loop is one. Guessing
+# codes is throttled harder (the slip and code-entry routes count failed look-ups).
 @bp.route("/b/<int:process_id>/vote", methods=["GET", "POST"])
+@limiter.limit(_vote_limit, methods=["POST"])
 @public
 def vote(process_id):
     process = process_or_404(process_id)
@@ -324,8 +331,7 @@ def vote(process_id):
                                              "again": receipt.already_recorded, "replaced": receipt.replaced}
                 response = redirect(url_for("budgets.voted", process_id=process.id))
                 if new_browser_token:
-                    response.set_cookie(BROWSER_COOKIE, new_browser_token, max_age=60 * 60 * 24 * 365, httponly=True,
-                                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+                    _set_browser_cookie(response, new_browser_token)
                 return response
         status = 422
     form.nonce.data = secrets.token_urlsafe(18)
@@ -345,7 +351,17 @@ def vote(process_id):
         status=status,
         **_ballot_context(process, proposals, choices),
     )
+    if new_browser_token:
+        # With the form, not only with the confirmation: a form sent again after a lost answer
+        # (the confirmation and its cookie never arrived) then comes from the same voter, and
+        # its nonce finds the ballot already recorded instead of casting a second one.
+        _set_browser_cookie(response, new_browser_token)
     return response
+
+
+def _set_browser_cookie(response, token: str) -> None:
+    response.set_cookie(BROWSER_COOKIE, token, max_age=60 * 60 * 24 * 365, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
 @bp.post("/b/<int:process_id>/vote/check")

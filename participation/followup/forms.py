@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .labels import INSTITUTION_KINDS
+from ..core.numbers import WholeNumberField
 
 KIND_CHOICES = [SelectChoice(k.value, v) for k, v in INSTITUTION_KINDS.items()]
 
@@ -17,9 +18,9 @@ class InstitutionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
                        description=_l("E.g. “Ville de Marseille”, “13 Habitat”, “Préfecture des Bouches-du-Rhône”."))
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES, default="other")
-    answer_days = IntegerField(_l("Days expected to answer"), default=60,
-                               validators=[InputRequired(), NumberRange(min=1, max=3650)],
-                               description=_l("A demand is overdue when no answer came within these days."))
+    answer_days = WholeNumberField(_l("Days expected to answer"), default=60,
+                                   validators=[InputRequired(), NumberRange(min=1, max=3650)],
+                                   description=_l("A demand is overdue when no answer came within these days."))
 
 
 class DefaultsForm(FlaskForm):

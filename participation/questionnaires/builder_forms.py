@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, FloatField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+    BooleanField, DateField, FloatField, HiddenField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -28,6 +28,7 @@ from . import pictograms
 from .builder import CONDITION_SOURCE_KINDS
 from .labels import ACCESS, KINDS, PURPOSES, SCALE_STYLES
 from .models import Kind, Question, Questionnaire
+from ..core.numbers import WholeNumberField
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -123,8 +124,8 @@ class QuestionForm(ConditionMixin, FlaskForm):
                               validate_choice=False)
     allow_dont_know = BooleanField(_l("Add a “Don't know” answer"))
     allow_other = BooleanField(_l("Add “Other, please specify” with a text box"))
-    max_choices = IntegerField(_l("At most this many choices"), validators=[Optional(), NumberRange(min=1, max=100)],
-                               description=_l("Optional. Empty: no limit."))
+    max_choices = WholeNumberField(_l("At most this many choices"), validators=[Optional(), NumberRange(min=1, max=100)],
+                                   description=_l("Optional. Empty: no limit."))
     min_value = FloatField(_l("Smallest number accepted"), validators=[Optional(), _finite], description=_l("Optional."))
     max_value = FloatField(_l("Largest number accepted"), validators=[Optional(), _finite], description=_l("Optional."))
     category = SelectField(_l("Challenge, orientation or sub-theme"), validators=[Optional()], validate_choice=False,
@@ -169,8 +170,8 @@ class OptionForm(FlaskForm):
 
 
 class CodesForm(FlaskForm):
-    size = IntegerField(_l("Number of codes"), default=100, validators=[InputRequired(), NumberRange(min=1, max=2000)],
-                        description=_l("Up to 2,000 at a time; 10 slips per A4 page."))
+    size = WholeNumberField(_l("Number of codes"), default=100, validators=[InputRequired(), NumberRange(min=1, max=2000)],
+                            description=_l("Up to 2,000 at a time; 10 slips per A4 page."))
     label = _text(_l("Where they are handed out"), 200, _l("Optional, for your records: it is never linked to answers."))
 
 
