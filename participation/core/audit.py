@@ -109,7 +109,8 @@ EXCLUDED_TABLES: dict[str, str] = {
 #: log would keep it after the record itself is purged or erased). Text staff write (titles,
 #: reasons, minutes, demands) is copied: it is what an audit needs to read.
 REDACTED_COLUMNS: dict[str, frozenset[str]] = {
-    "users": frozenset({"email", "password_hash"}),
+    # A staff member's name too: erasing an account must not leave its old name in the log.
+    "users": frozenset({"email", "password_hash", "name"}),
     "budget_proposals": frozenset({"contact_name", "contact", "description", "address"}),
     "budget_comments": frozenset({"author_name", "body"}),
     "fph_applications": frozenset({"contact_name", "contact_phone", "contact_email", "follow_key_hash",
