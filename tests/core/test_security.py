@@ -156,8 +156,11 @@ def test_a_nul_byte_in_a_repeated_field_is_refused_too(client):
 
 
 def test_whole_numbers_longer_than_any_id_are_not_numbers():
-    from participation.core.numbers import MAX_DIGITS, parse_int
+    from participation.core.numbers import MAX_DIGITS, MAX_INT, parse_int
 
-    assert parse_int("9" * MAX_DIGITS) == int("9" * MAX_DIGITS)
+    # every integer column is a PostgreSQL INTEGER: a larger value would fail there (a 500)
+    assert parse_int(str(MAX_INT)) == MAX_INT
+    assert parse_int(str(MAX_INT + 1)) is None
+    assert parse_int("9" * MAX_DIGITS) is None
     assert parse_int("9" * (MAX_DIGITS + 1)) is None
     assert parse_int("9" * 5000) is None
