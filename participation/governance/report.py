@@ -12,7 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from ..core.numbers import parse_int
+from ..core.numbers import MAX_DIGITS, is_ascii_digits, parse_int
 from ..core.territories import Category, Commune, Contract, Indicator, IndicatorSource, Neighbourhood, Scope
 from ..extensions import db
 from . import metrics as m
@@ -92,6 +92,8 @@ def selection_from_args(contract: Contract, args) -> Selection:
         if not raw:
             return None
         value = parse_int(raw)
+        if value is None and is_ascii_digits(raw) and len(raw) <= MAX_DIGITS:
+            value = int(raw)  # a number, only beyond any id or year: the checks below say so
         if value is None:
             raise BadSelection(_("“%(value)s” is not a whole number.", value=raw[:20]))
         return value
