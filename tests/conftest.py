@@ -47,10 +47,29 @@ def make_app(url: str, **overrides):
     return app
 
 
+def _limiter_state() -> tuple:
+    """The limiter is a module singleton: every `make_app` replaces its storage, and a default or
+    application limit set once (RATELIMIT_DEFAULT) stays for every later app of the process."""
+    manager = limiter.limit_manager
+    return (limiter._storage, limiter._limiter, list(manager._default_limits), list(manager._application_limits))
+
+
+def _restore_limiter(state: tuple) -> None:
+    limiter._storage, limiter._limiter, default_limits, application_limits = state
+    limiter.limit_manager.set_default_limits(list(default_limits))
+    limiter.limit_manager.set_application_limits(list(application_limits))
+
+
+#: The session app's limiter state, given back before each test (a test that built its own app
+#: with a default limit or Redis storage would otherwise leave it to every later test).
+_SESSION_LIMITER: list[tuple] = []
+
+
 @pytest.fixture(scope="session")
 def app():
     with fresh_database("unit") as url:
         app = make_app(url)
+        _SESSION_LIMITER.append(_limiter_state())
         with app.app_context():
             upgrade()  # the schema comes from the migrations, never from create_all
         yield app
@@ -75,6 +94,7 @@ def _clean(request):
         yield
         return
     app = request.getfixturevalue("app")
+    _restore_limiter(_SESSION_LIMITER[-1])
     with app.app_context():
         limiter.reset()
         yield

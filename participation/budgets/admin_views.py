@@ -21,6 +21,7 @@ from ..core import permissions as perm
 from ..core.content_i18n import preload
 from ..core.htmx import render
 from ..core.i18n import current_locale
+from ..core.numbers import parse_int
 from ..core.permissions import staff_required
 from ..core.qr import qr_png
 from ..core.territories import Neighbourhood
@@ -107,9 +108,10 @@ def _neighbourhood_choices(process: Process) -> list[SelectChoice]:
 
 def _chosen_neighbourhood(process: Process, value: str | None) -> Neighbourhood | None:
     """The neighbourhood picked in a form, if it lies in the process's area (else none)."""
-    if not value or not value.isdigit():
+    chosen = parse_int(value)  # not isdigit() and int(): "²" passes the one and fails the other
+    if chosen is None:
         return None
-    return next((n for n in scope_neighbourhoods(process) if n.id == int(value)), None)
+    return next((n for n in scope_neighbourhoods(process) if n.id == chosen), None)
 
 
 def _rule_errors(e: services.RuleError) -> list[str]:

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Mapping, Union
 
 from .models import Kind, Status
-from ..core.numbers import is_ascii_digits, parse_int
+from ..core.numbers import parse_int
 
 RawForm = Mapping[str, list[str]]
 
@@ -168,11 +168,12 @@ def _parse_ranking(question, raw):
         typed = _first(raw, rank_field(question, option))
         if not typed:
             continue
-        if not is_ascii_digits(typed) or not 1 <= int(typed) <= count:
+        rank = parse_int(typed)  # not int(): 5,000 digits are a ValueError there (a 500)
+        if rank is None or not 1 <= rank <= count:
             return None, Problem("rank_format", {"max": count})
-        if int(typed) in ranks:
-            return None, Problem("rank_duplicate", {"rank": int(typed)})
-        ranks[int(typed)] = option.code
+        if rank in ranks:
+            return None, Problem("rank_duplicate", {"rank": rank})
+        ranks[rank] = option.code
     if not ranks:
         return None, None
     return Ranking(tuple(ranks[r] for r in sorted(ranks))), None
