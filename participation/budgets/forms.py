@@ -47,6 +47,8 @@ class ProposalForm(FlaskForm):
     help = SelectMultipleField(_l("Help you give"), validators=[Optional()],
                                choices=[SelectChoice(a.value, label) for a, label in ASSISTANCE_LABELS.items()],
                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    #: One-time nonce given with the page: the same form sent again is recognised (services.AlreadyReceived).
+    nonce = HiddenField()
 
     def validate_contact_consent(self, field):
         if (self.contact.data or self.contact_name.data) and not field.data:
@@ -90,3 +92,4 @@ class CommentForm(FlaskForm):
     author_name = StringField(_l("Your first name or a pseudonym (optional)"), validators=[Optional(), Length(max=80)])
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(min=2, max=2000)],
                          description=_l("Comments are public. Do not write your email or phone number: they would be hidden."))
+    nonce = HiddenField()

@@ -208,6 +208,9 @@ class Proposal(Translatable, db.Model):
     is_selected: Mapped[bool] = mapped_column(default=False)
     #: Day only: no precise time is kept about residents' contributions.
     submitted_on: Mapped[date] = mapped_column(default=date.today)
+    #: Keyed hash of the form's one-time nonce and of the idea's text: the same form sent again
+    #: after a lost answer finds this idea instead of publishing a second one.
+    nonce_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     process: Mapped[Process] = relationship(back_populates="proposals")
     category: Mapped[Category | None] = relationship()
@@ -425,6 +428,8 @@ class ProposalComment(db.Model):
     is_hidden: Mapped[bool] = mapped_column(default=False)
     hidden_reason: Mapped[str] = mapped_column(sa.Text, default="")
     posted_on: Mapped[date] = mapped_column(default=date.today)
+    #: Keyed hash of the form's one-time nonce and of the text: a retried send is not doubled.
+    nonce_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     proposal: Mapped[Proposal] = relationship()
 

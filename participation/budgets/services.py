@@ -2,6 +2,7 @@
 voting (online and on paper), results. Services flush; the view commits once."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable
@@ -49,6 +50,35 @@ class RuleError(ValueError):
         super().__init__(code)
         self.code = code
         self.params = params
+
+
+class AlreadyReceived(Exception):
+    """The same form was sent again (a double tap, or a retry after a lost answer): `record` is
+    what the first send stored. Nothing new is written."""
+
+    def __init__(self, record):
+        super().__init__("already received")
+        self.record = record
+
+
+#: Shorter nonces are ignored (the form is then simply not protected against a resend).
+NONCE_MIN_LENGTH = 16
+
+
+def submission_hash(kind: str, scope_id: int, nonce: str | None, *content: str) -> str | None:
+    """Keyed hash of a form's one-time nonce *and* of what it says. The text is part of it so
+    that a form page kept open (or cached for the field) and used for a second, different idea
+    is a new idea, never mistaken for a resend of the first."""
+    if len(nonce or "") < NONCE_MIN_LENGTH:
+        return None
+    digest = hashlib.sha256("\x1f".join(c or "" for c in content).encode("utf-8")).hexdigest()
+    return keyed_hash(kind, f"{scope_id}:{nonce}:{digest}")
+
+
+def _received(model, nonce_hash: str | None):
+    if nonce_hash is None:
+        return None
+    return db.session.scalar(sa.select(model).where(model.nonce_hash == nonce_hash))
 
 
 # --- keys ---------------------------------------------------------------------------
@@ -178,8 +208,12 @@ def move_phase(process: Process, to: Phase) -> None:
 
 
 def submit_proposal(process: Process, *, channel: Channel = Channel.web, entered_by: User | None = None,
-                    assistance: Iterable[Assistance] = (), **fields) -> Proposal:
-    """A new idea. `assistance`: the kinds of help a mediator gave (assisted channel only)."""
+                    assistance: Iterable[Assistance] = (), nonce: str | None = None, **fields) -> Proposal:
+    """A new idea. `assistance`: the kinds of help a mediator gave (assisted channel only).
+    `nonce`: the form's one-time nonce; the same form sent again raises `AlreadyReceived`."""
+    nonce_hash = submission_hash("proposal-nonce", process.id, nonce, fields.get("title"), fields.get("description"))
+    if (first := _received(Proposal, nonce_hash)) is not None:
+        raise AlreadyReceived(first)
     if not process.allows("submit"):
         raise RuleError("not_open")
     if fields.get("contact") and not fields.get("contact_consent"):
@@ -193,13 +227,15 @@ def submit_proposal(process: Process, *, channel: Channel = Channel.web, entered
     for _attempt in range(5):
         number = (db.session.scalar(sa.select(sa.func.max(Proposal.number)).where(Proposal.process_id == process.id)) or 0) + 1
         proposal = Proposal(process_id=process.id, number=number, channel=channel, entered_by_id=entered_by.id if entered_by else None,
-                            **helped, **fields)
+                            nonce_hash=nonce_hash, **helped, **fields)
         try:
             with db.session.begin_nested():
                 db.session.add(proposal)
             return proposal
-        except IntegrityError:  # two proposals took the same number at once: draw again
-            continue
+        except IntegrityError:
+            if (first := _received(Proposal, nonce_hash)) is not None:  # the same form, sent twice at once
+                raise AlreadyReceived(first) from None
+            continue  # two proposals took the same number at once: draw again
     raise RuleError("busy")
 
 
@@ -392,18 +428,28 @@ def mask_contacts(text: str) -> str:
     return _PHONE.sub("[…]", _EMAIL.sub("[…]", text))
 
 
-def add_comment(proposal: Proposal, body: str, author_name: str, locale: str, channel: Channel = Channel.web):
+def add_comment(proposal: Proposal, body: str, author_name: str, locale: str, channel: Channel = Channel.web,
+                nonce: str | None = None):
+    """A comment. `nonce`: the form's one-time nonce; the same form sent again raises `AlreadyReceived`."""
     from .models import ProposalComment
 
+    nonce_hash = submission_hash("comment-nonce", proposal.id, nonce, body.strip(), author_name.strip())
+    if (first := _received(ProposalComment, nonce_hash)) is not None:
+        raise AlreadyReceived(first)
     if not proposal.process.allows("comment") or proposal.is_hidden:
         raise RuleError("comments_closed")
     body = mask_contacts(body.strip())
     if not body:
         raise RuleError("reason_required")
     comment = ProposalComment(proposal_id=proposal.id, body=body, author_name=mask_contacts(author_name.strip()),
-                              locale=locale, channel=channel)
-    db.session.add(comment)
-    db.session.flush()
+                              locale=locale, channel=channel, nonce_hash=nonce_hash)
+    try:
+        with db.session.begin_nested():
+            db.session.add(comment)
+    except IntegrityError:  # the same form, sent twice at once: the other request stored it
+        if (first := _received(ProposalComment, nonce_hash)) is not None:
+            raise AlreadyReceived(first) from None
+        raise
     return comment
 
 

@@ -154,14 +154,21 @@ def propose(process_id):
             form.photos.errors.append(e.message)
         else:
             channel, helped = entry_mode(form) if assisted else (Channel.web, frozenset())
-            proposal = services.submit_proposal(
-                process, channel=channel, entered_by=current_user if assisted else None, assistance=helped,
-                original_locale=current_locale(), **proposal_values(form),
-            )
+            try:
+                proposal = services.submit_proposal(
+                    process, channel=channel, entered_by=current_user if assisted else None, assistance=helped,
+                    original_locale=current_locale(), nonce=form.nonce.data, **proposal_values(form),
+                )
+            except services.AlreadyReceived as again:
+                db.session.rollback()
+                flash(_("We had already received this idea: it is number %(number)s.", number=again.record.number), "info")
+                return redirect(url_for("budgets.proposal", process_id=process.id, number=again.record.number))
             services.attach_photos(proposal, photos)
             db.session.commit()
             flash(_("Thank you! Your idea is published as number %(number)s.", number=proposal.number), "success")
             return redirect(url_for("budgets.proposal", process_id=process.id, number=proposal.number))
+    if not form.nonce.data:
+        form.nonce.data = secrets.token_urlsafe(18)
     return render("budgets/propose.html", process=process, form=form, assisted=assisted,
                   field_kind=FIELD_KIND, field_version=FIELD_FORM_VERSION, status=422 if form.errors else 200)
 
@@ -176,8 +183,11 @@ def _proposal_page(process: Process, item: Proposal, form: CommentForm | None = 
     ))
     hidden = db.session.scalar(sa.select(sa.func.count()).where(
         ProposalComment.proposal_id == item.id, ProposalComment.is_hidden.is_(True)))
+    form = form or CommentForm()
+    if not form.nonce.data:
+        form.nonce.data = secrets.token_urlsafe(18)
     return render("budgets/proposal.html", process=process, proposal=item, Phase=Phase, comments=comments,
-                  hidden_comments=hidden, comment_form=form or CommentForm(), status=status)
+                  hidden_comments=hidden, comment_form=form, status=status)
 
 
 @bp.get("/b/<int:process_id>/p/<int:number>")
@@ -198,7 +208,11 @@ def comment(process_id, number):
         assisted = current_user.is_authenticated and perm.has_role(current_user, perm.FIELD_ROLES, process)
         try:
             services.add_comment(item, form.body.data, form.author_name.data or "", current_locale(),
-                                 Channel.assisted if assisted else Channel.web)
+                                 Channel.assisted if assisted else Channel.web, nonce=form.nonce.data)
+        except services.AlreadyReceived:
+            db.session.rollback()
+            flash(_("We had already received this comment."), "info")
+            return redirect(url_for("budgets.proposal", process_id=process.id, number=item.number, _anchor="comments"))
         except services.RuleError as e:
             db.session.rollback()
             form.body.errors.extend(messages.rule_error(e))

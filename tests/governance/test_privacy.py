@@ -101,7 +101,8 @@ NOT_PERSONAL: dict[str, str] = {
     "content_translations.entity_type": _CODE, "content_translations.field": _CODE,
     # secrets and their hashes
     "users.password_hash": _HASH, "staff_sessions.token": _HASH, "governance_api_tokens.token_hash": _HASH,
-    "budget_ballots.locator": _HASH, "budget_ballots.nonce_hash": _HASH, "budget_ballots.receipt": _HASH,
+    "budget_ballots.locator": _HASH, "budget_ballots.nonce_hash": _HASH,
+    "budget_proposals.nonce_hash": _HASH, "budget_comments.nonce_hash": _HASH, "budget_ballots.receipt": _HASH,
     "budget_vote_records.voter_key": _HASH, "budget_voter_codes.code_hash": _HASH, "budget_paper_tokens.token": _HASH,
     "questionnaire_codes.code_hash": _HASH, "questionnaire_responses.nonce_hash": _HASH,
     "table_checkins.attendee_key": _HASH, "table_checkins.nonce_hash": _HASH, "table_meetings.checkin_key": _HASH,
