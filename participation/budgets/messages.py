@@ -44,6 +44,8 @@ def rule_error(e) -> list[str]:
         "phase_jump": lambda: _("Phases move one step at a time."),
         "no_feasible_proposal": lambda: _("The vote needs at least one feasible proposal."),
         "missing_cost": lambda: _("Every feasible proposal needs a cost before the vote opens."),
+        "who_voted_purged": lambda: _("The vote cannot be reopened: the list of who voted was deleted at the end "
+                                      "of its retention period, so a second ballot from the same person could not be stopped."),
         "bad_merge": lambda: _("These two proposals cannot be merged."),
         "batch_size": lambda: _("Generate between 1 and %(max)s codes at a time.", max=e.params.get("max")),
         "unknown_token": lambda: _("No paper ballot has this number."),

@@ -179,12 +179,23 @@ def ballot_proposals(process: Process) -> list[Proposal]:
     )
 
 
+def _who_voted_purged(process: Process) -> bool:
+    from ..privacy.retention import PURGED
+
+    return db.session.scalar(sa.select(sa.exists().where(
+        VoteRecord.process_id == process.id, VoteRecord.voter_key.like(PURGED + "%")))) or False
+
+
 def move_phase(process: Process, to: Phase) -> None:
     """Move to the next or the previous phase. Opening the vote freezes the rules and needs
     feasible proposals with a cost; leaving it computes the results."""
     here, there = PHASE_ORDER.index(process.phase), PHASE_ORDER.index(to)
     if abs(here - there) != 1:
         raise RuleError("phase_jump")
+    if to == Phase.vote and process.phase == Phase.results and _who_voted_purged(process):
+        # The purge forgot who voted (privacy.retention): a reopened vote could not tell a
+        # previous voter from a new one, and turnout would count them twice.
+        raise RuleError("who_voted_purged")
     if to == Phase.vote:
         candidates = ballot_proposals(process)
         if not candidates:

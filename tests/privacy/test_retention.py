@@ -266,6 +266,26 @@ def test_who_voted_is_anonymised_after_the_appeal_period_and_kept_before(world):
         assert all(k.startswith("code:") for k in keys_of(world[key])), key
 
 
+def test_a_vote_whose_voters_were_forgotten_cannot_be_reopened(world):
+    """Reopening a vote after the purge would let a previous voter vote again unseen (their new
+    ballot replaces nothing, and turnout counts them twice): the move is refused with a reason."""
+    from participation.budgets import messages, services
+    from participation.budgets.models import Feasibility
+
+    for key in ("old", "recent"):
+        _proposal(world[key], 90, feasibility=Feasibility.feasible, revised_cost=500)
+    db.session.commit()
+    run()
+    with pytest.raises(services.RuleError) as refused:
+        services.move_phase(fresh(world["old"]), Phase.vote)
+    assert refused.value.code == "who_voted_purged"
+    assert "cannot be reopened" in " ".join(messages.rule_error(refused.value))
+    db.session.rollback()
+    assert fresh(world["old"]).phase == Phase.results
+    services.move_phase(fresh(world["recent"]), Phase.vote)  # its voters are still known: it may reopen
+    assert fresh(world["recent"]).phase == Phase.vote
+
+
 def test_governance_figures_and_ballots_are_the_same_after_the_purge(world):
     contract = world["contract"]
     figures, box, aggregates = governance_rows(contract), ballots(), vote_aggregates()
