@@ -26,6 +26,18 @@ def healthz():
     return health()
 
 
+@bp.get("/errors/too-large")
+@limiter.exempt
+@public
+def too_large():
+    """The page nginx shows instead of its own English one when a body is over its
+    `client_max_body_size` (`error_page 413 /errors/too-large;` fetches it with GET; see
+    docs/deploy.md): the app's translated 413, in the resident's language and layout."""
+    from flask import abort
+
+    abort(413)
+
+
 @bp.get("/media/<sha>.jpg")
 @public
 def photo(sha):

@@ -285,6 +285,7 @@ EXPECTED = {
     **QUESTIONNAIRE_EXPECTED,
     "core.home": _public("/"),
     "core.healthz": _public("/healthz"),
+    "core.too_large": _public("/errors/too-large"),
     "core.accessibility": _public("/accessibilite"),
     "accounts.login": _public("/login"),
     "territories.contract": _public("/c/grand-narbonne"),

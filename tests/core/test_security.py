@@ -116,6 +116,20 @@ def test_too_large_uploads_get_413(app, client):
     assert "File too large" in resp.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("lang,title,rtl", [("fr", "Fichier trop lourd", False), ("ar", "الملف كبير جدًا", True)])
+def test_the_page_nginx_shows_for_a_too_large_body_is_the_translated_413(client, lang, title, rtl):
+    """nginx refuses a body over client_max_body_size before the app sees it; its `error_page 413`
+    fetches /errors/too-large (docs/deploy.md) so the resident reads the app's page, in their language."""
+    resp = client.get(f"/errors/too-large?lang={lang}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 413
+    assert f'<html lang="{lang}" dir="{"rtl" if rtl else "ltr"}">' in html
+    assert "File too large" not in html  # translated, not the English text
+    if title:
+        assert title in html
+    assert "413" in html
+
+
 def test_healthz_reports_an_unreachable_database():
     app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none")
     resp = app.test_client().get("/healthz")
