@@ -60,16 +60,16 @@ def _restore_limiter(state: tuple) -> None:
     limiter.limit_manager.set_application_limits(list(application_limits))
 
 
-#: The session app's limiter state, given back before each test (a test that built its own app
-#: with a default limit or Redis storage would otherwise leave it to every later test).
-_SESSION_LIMITER: list[tuple] = []
+#: Each test app's limiter state, given back before each of its tests (a test that built its own
+#: app with a default limit or Redis storage would otherwise leave it to every later test).
+_LIMITER_STATES: dict = {}
 
 
 @pytest.fixture(scope="session")
 def app():
     with fresh_database("unit") as url:
         app = make_app(url)
-        _SESSION_LIMITER.append(_limiter_state())
+        _LIMITER_STATES[app] = _limiter_state()
         with app.app_context():
             upgrade()  # the schema comes from the migrations, never from create_all
         yield app
@@ -94,7 +94,8 @@ def _clean(request):
         yield
         return
     app = request.getfixturevalue("app")
-    _restore_limiter(_SESSION_LIMITER[-1])
+    # A module's own `app` fixture is recorded at its first test, right after it was built.
+    _restore_limiter(_LIMITER_STATES.setdefault(app, _limiter_state()))
     with app.app_context():
         limiter.reset()
         yield

@@ -6,6 +6,7 @@ missing the tests are skipped with a message, or fail when REQUIRE_BROWSER=1 (CI
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -46,33 +47,37 @@ def _require_chromium() -> None:
 # --- live server ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    """The app on its own fresh database (SQLite, or PostgreSQL with TEST_POSTGRES_URL), with
-    the demo data, served by Werkzeug on a free loopback port in a daemon thread."""
-    _require_chromium()  # no point building a server nobody will browse
+#: What every live server needs: QR codes pointing at it, cookies over plain http, and per-IP
+#: limits (tested on their own) wide enough for every journey coming from 127.0.0.1.
+LIVE_SETTINGS = dict(PUBLIC_BASE_URL=None, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False,
+                     LOGIN_RATE_LIMIT="1000 per minute", QUESTIONNAIRE_POST_LIMIT="10000 per minute")
+
+
+@contextlib.contextmanager
+def serve_demo(name: str, prepare=None, **overrides):
+    """The app on a fresh database `name` with the demo data (and what `prepare(app)` adds, in
+    the app context), served by Werkzeug on a free loopback port in a daemon thread. Yields
+    (app, base URL)."""
     from flask_migrate import upgrade
     from werkzeug.serving import make_server
 
     from participation.core import demo
     from participation.extensions import db
 
-    with fresh_database("browser") as url:
-        # QR codes must point at this server and cookies must work over plain http, whatever
-        # the environment says. One server serves every journey of the session, all from
-        # 127.0.0.1: the per-IP limits (tested on their own) would trip over the journeys.
-        app = make_app(url, PUBLIC_BASE_URL=None, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False,
-                       LOGIN_RATE_LIMIT="1000 per minute", QUESTIONNAIRE_POST_LIMIT="10000 per minute")
+    with fresh_database(name) as url:
+        app = make_app(url, **{**LIVE_SETTINGS, **overrides})
         with app.app_context():
             upgrade()
             demo.load()
+            if prepare is not None:
+                prepare(app)
             db.session.commit()
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread = threading.Thread(target=server.serve_forever, name=f"live-server-{name}", daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}"
+            yield app, f"http://127.0.0.1:{server.server_port}"
         finally:
             server.shutdown()
             server.server_close()
@@ -80,6 +85,29 @@ def live_server():
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The app on its own fresh database (SQLite, or PostgreSQL with TEST_POSTGRES_URL), with
+    the demo data, shared by every journey of the session."""
+    _require_chromium()  # no point building a server nobody will browse
+    with serve_demo("browser") as (_app, url):
+        yield url
+
+
+def translated(app, lang: str, msgid: str, **values) -> str:
+    """`msgid` as the app's catalog says it in `lang`; it must be translated (a French or Arabic
+    page that shows the English text fails)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context():
+        with force_locale(lang):
+            text = gettext(msgid, **values)
+        with force_locale("en"):
+            english = gettext(msgid, **values)
+    assert text != english, f"{msgid!r} is not translated into {lang}"
+    return text
 
 
 # --- browser ----------------------------------------------------------------------

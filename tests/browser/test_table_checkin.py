@@ -4,14 +4,11 @@ check-in sheet whose QR code opens the check-in page. axe on every page, in Fren
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _require_chromium, login
-from tests.conftest import make_app
-from tests.dbutil import fresh_database
+from tests.browser.conftest import _require_chromium, login, serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -26,40 +23,21 @@ def live_server():
     language (the demo data may have none whose check-in is open now)."""
     _require_chromium()
     import sqlalchemy as sa
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
 
-    from participation.core import demo
     from participation.core.territories import Contract
     from participation.extensions import db
 
     from ..tables.access_cases_attendance import make_meeting, make_table
 
-    with fresh_database("browser_tables") as url:
-        app = make_app(url, PUBLIC_BASE_URL=None, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False,
-                       LOGIN_RATE_LIMIT="1000 per minute", QUESTIONNAIRE_POST_LIMIT="10000 per minute")
-        with app.app_context():
-            upgrade()
-            demo.load()
-            amp = db.session.scalar(sa.select(Contract).filter_by(slug="aix-marseille-provence"))
-            table = make_table(amp, name="Table de quartier de Frais Vallon et La Cayolle")
-            for lang in ("fr", "ar"):
-                m = make_meeting(table, title=f"Réunion ({lang})", place="Centre social", interpreted=["ar", "tr"])
-                MEETINGS[lang] = {"id": m.id, "key": m.checkin_key, "table": table.id}
-            db.session.commit()
-            db.session.remove()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-server-tables", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    def meetings(_app):
+        amp = db.session.scalar(sa.select(Contract).filter_by(slug="aix-marseille-provence"))
+        table = make_table(amp, name="Table de quartier de Frais Vallon et La Cayolle")
+        for lang in ("fr", "ar"):
+            m = make_meeting(table, title=f"Réunion ({lang})", place="Centre social", interpreted=["ar", "tr"])
+            MEETINGS[lang] = {"id": m.id, "key": m.checkin_key, "table": table.id}
+
+    with serve_demo("browser_tables", prepare=meetings) as (_app, url):
+        yield url
 
 
 def _decode_qr(png: bytes) -> str:

@@ -37,6 +37,7 @@ from participation.governance import export_views
 
 from ..conftest import Auth, make_app
 from ..dbutil import fresh_database
+from ..redisutil import forget_queue
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 QUEUE = f"test-jobs-{secrets.token_hex(6)}"
@@ -59,18 +60,6 @@ def _redis_or_skip() -> Redis:
 CREATED: set[str] = set()
 
 
-def _cleanup(conn: Redis) -> None:
-    doomed = set()
-    for needle in [QUEUE, *CREATED]:
-        doomed.update(conn.scan_iter(match=f"*{needle}*", count=1000))
-    if doomed:
-        conn.delete(*doomed)
-    conn.srem("rq:queues", f"rq:queue:{QUEUE}")
-    for worker in conn.smembers("rq:workers"):
-        if QUEUE.encode() in worker:
-            conn.srem("rq:workers", worker)
-
-
 @pytest.fixture(scope="module")
 def app():
     """An app with a job queue (this module only: the session's app has none)."""
@@ -84,7 +73,7 @@ def app():
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    _cleanup(conn)
+    forget_queue(conn, QUEUE, CREATED)
     assert not list(conn.scan_iter(match=f"*{QUEUE}*")), "keys left in Redis"
     shutil.rmtree(exports_dir, ignore_errors=True)
 
