@@ -1,23 +1,18 @@
 """With RATELIMIT_STORAGE_URI=redis://…, login attempts are counted in Redis, so every
 worker process shares one count (memory:// counts per process)."""
-import pytest
-import redis
 from flask_migrate import upgrade
 
 from participation.extensions import limiter
 
 from ..conftest import make_app
+from ..redisutil import redis_or_skip
 from ..dbutil import fresh_database
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def test_login_attempts_are_counted_in_redis(app):
-    server = redis.Redis.from_url(REDIS_URL)
-    try:
-        server.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379: shared rate-limit storage not tested")
+    server = redis_or_skip(REDIS_URL, "shared rate-limit storage")
     server.flushdb()
     try:
         with fresh_database("ratelimit") as url:

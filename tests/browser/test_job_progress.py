@@ -25,7 +25,7 @@ from participation.core.demo import register_loader
 from participation.governance import demo as governance_demo
 from participation.questionnaires import views as _questionnaires  # noqa: F401  (its demo loader runs first)
 from tests.browser.conftest import _require_chromium, login, serve_demo, translated
-from tests.redisutil import forget_queue
+from tests.redisutil import forget_queue, redis_or_skip
 
 pytestmark = pytest.mark.browser
 
@@ -45,17 +45,7 @@ CREATED: set[str] = set()
 
 
 def _redis_or_skip():
-    from redis import Redis
-    from redis.exceptions import RedisError
-
-    conn = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        conn.ping()
-    except (RedisError, OSError) as exc:
-        # REQUIRE_BROWSER=1 (CI) is about Chromium, checked before; a missing Redis skips, as in
-        # tests/core/test_jobs.py.
-        pytest.skip(f"the job progress journey needs a Redis at {REDIS_URL} (TEST_REDIS_URL): {exc}")
-    return conn
+    return redis_or_skip(REDIS_URL, "the job progress journey (TEST_REDIS_URL)")
 
 
 @pytest.fixture(scope="module")

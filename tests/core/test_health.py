@@ -7,12 +7,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 
 from participation.extensions import limiter
 
 from ..conftest import make_app
+from ..redisutil import redis_or_skip
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 NOWHERE = "redis://127.0.0.1:1/0"
@@ -21,10 +20,7 @@ UNREACHABLE_DB = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 
 @pytest.fixture(scope="module")
 def redis_url():
-    try:
-        Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    redis_or_skip(REDIS_URL, "the health check's Redis probe")
     return REDIS_URL
 
 

@@ -23,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 from redis import Redis
-from redis.exceptions import RedisError
 from rq.job import JobStatus
 
 from flask_babel import force_locale
@@ -37,7 +36,7 @@ from participation.governance import export_views
 
 from ..conftest import Auth, make_app
 from ..dbutil import fresh_database
-from ..redisutil import forget_queue
+from ..redisutil import forget_queue, redis_or_skip
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 QUEUE = f"test-jobs-{secrets.token_hex(6)}"
@@ -48,12 +47,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _redis_or_skip() -> Redis:
-    conn = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        conn.ping()
-    except RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    return conn
+    return redis_or_skip(REDIS_URL, "background jobs")
 
 
 #: Job ids this run created, so that their keys are deleted at the end.

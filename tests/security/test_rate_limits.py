@@ -16,6 +16,8 @@ import pytest
 
 from participation.extensions import limiter
 
+from ..redisutil import redis_or_skip
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_RATELIMIT_REDIS", "redis://127.0.0.1:6379/12")
 
@@ -84,14 +86,7 @@ def _worker(database: str, storage: str, prefix: str, counts: dict[str, int]) ->
 
 
 def _redis():
-    redis = pytest.importorskip("redis")
-    server = redis.Redis.from_url(REDIS_URL)
-    try:
-        server.ping()
-    except redis.exceptions.ConnectionError:
-        # As tests/accounts/test_rate_limit_storage.py: a machine without Redis skips, and says so.
-        pytest.skip(f"Redis does not answer at {REDIS_URL}: shared rate limits not tested")
-    return server
+    return redis_or_skip(REDIS_URL, "shared rate limits")
 
 
 def _paths() -> dict[str, int]:
