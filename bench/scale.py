@@ -55,6 +55,17 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
+def tree_cpu_seconds(master: int) -> float:
+    """CPU of a gunicorn master and all its workers, including the workers it has recycled
+    (max_requests) and reaped since: their CPU moves into the master's cutime/cstime."""
+    try:
+        fields = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own_and_reaped = sum(int(f) for f in fields[11:15]) / TICK  # utime, stime, cutime, cstime
+    return own_and_reaped + sum(cpu_seconds(pid) or 0.0 for pid in children(master))
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -82,6 +93,7 @@ class Monitor(threading.Thread):
         super().__init__(daemon=True)
         self.engine, self.database = engine, database
         self.pg_start: dict[int, float] = {}
+        self.pg_last: dict[int, float] = {}
         self.max_connections = 0
         self.stop = threading.Event()
 
@@ -99,6 +111,9 @@ class Monitor(threading.Thread):
             for pid in pids:
                 if pid not in self.pg_start:
                     self.pg_start[pid] = 0.0  # appeared during the window: all its CPU counts
+                # The last reading of each backend: one that ends before the window does (its
+                # gunicorn worker was recycled) still counts up to its last sample.
+                self.pg_last[pid] = cpu_seconds(pid) or self.pg_last.get(pid, 0.0)
             self.stop.wait(0.5)
 
     def begin(self):
@@ -108,7 +123,8 @@ class Monitor(threading.Thread):
     def pg_cpu(self) -> float:
         self.stop.set()
         self.join()
-        return sum(max(0.0, (cpu_seconds(pid) or start) - start) for pid, start in self.pg_start.items())
+        return sum(max(0.0, (cpu_seconds(pid) or self.pg_last.get(pid, start)) - start)
+                   for pid, start in self.pg_start.items())
 
 
 # --- setup --------------------------------------------------------------------------------
@@ -167,10 +183,11 @@ def production_env(url: str, prefix: str) -> dict:
 
 @contextlib.contextmanager
 def gunicorn(env: dict, workers: int, worker_class: str, threads: int, log: Path):
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", worker_class, "-b", f"127.0.0.1:{PORT}",
-           "--log-level", "warning", "--timeout", "60"]
-    if worker_class == "gthread":
-        cmd += ["--threads", str(threads)]
+    # The production settings file (max_requests and its jitter included), then what each run
+    # varies. --threads 1 for sync: with threads > 1 gunicorn silently runs gthread instead.
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+           "-k", worker_class, "--threads", str(threads if worker_class == "gthread" else 1),
+           "-b", f"127.0.0.1:{PORT}", "--log-level", "warning", "--timeout", "60"]
     with log.open("ab") as out:
         server = subprocess.Popen(cmd + ["wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=out)
     try:
@@ -193,14 +210,15 @@ def run_level(cfg, codes, server, monitor_engine, database, concurrency, process
                           daemon=True) for i in range(procs_n)]
     for p in clients:
         p.start()
-    workers = children(server.pid)
     barrier.wait()
     start_at = time.perf_counter()
     deadline = start_at + seconds
     # Every CPU figure is read from /proc at the window's start and at its deadline (the
     # journeys still running then finish after it and are not counted).
-    watched = {"gunicorn": [server.pid, *workers], "client": [p.pid for p in clients]}
+    # gunicorn as a process tree: a worker recycled in the window (max_requests) is still counted.
+    watched = {"client": [p.pid for p in clients]}
     before = {k: {pid: cpu_seconds(pid) or 0.0 for pid in pids} for k, pids in watched.items()}
+    gunicorn0 = tree_cpu_seconds(server.pid)
     busy0, total0 = machine_busy()
     load0 = os.getloadavg()[0]
     monitor = Monitor(monitor_engine, database)
@@ -209,6 +227,7 @@ def run_level(cfg, codes, server, monitor_engine, database, concurrency, process
         time.sleep(0.005)
     busy1, total1 = machine_busy()
     used = {k: sum(max(0.0, (cpu_seconds(pid) or s) - s) for pid, s in v.items()) for k, v in before.items()}
+    used["gunicorn"] = tree_cpu_seconds(server.pid) - gunicorn0
     pg_cpu = monitor.pg_cpu()
     load1 = os.getloadavg()[0]
     rss = [round(rss_mib(pid)) for pid in children(server.pid)]
@@ -243,19 +262,18 @@ def action_costs(cfg, codes, server, monitor_engine, database, times: int) -> li
     """CPU per action and per request, one action at a time against ONE sync worker, read from
     /proc: other work on the machine slows a request down but barely changes the CPU it
     takes, so these are the figures to size with."""
-    worker = children(server.pid)[0]
     monitor = Monitor(monitor_engine, database)
     lines = []
     for action in MIX:
         pids = monitor.backends()
-        app0, pg0 = cpu_seconds(worker), {pid: cpu_seconds(pid) or 0.0 for pid in pids}
+        app0, pg0 = tree_cpu_seconds(server.pid), {pid: cpu_seconds(pid) or 0.0 for pid in pids}
         t = time.perf_counter()
         slips = codes[-times:] if action == "vote" else []  # from the end: the levels use the start
         requests, failed = run_action(cfg, slips, action, times)
         wall = time.perf_counter() - t
         if action == "vote":
             del codes[-times:]
-        app = cpu_seconds(worker) - app0
+        app = tree_cpu_seconds(server.pid) - app0
         pg = sum(max(0.0, (cpu_seconds(pid) or s) - s) for pid, s in pg0.items())
         lines.append(f"  {action:14} {requests / times:4.1f} req/action  app {1000 * app / times:6.1f} ms  "
                      f"pg {1000 * pg / times:5.1f} ms CPU per action  ({1000 * app / max(requests, 1):5.1f} ms app "

@@ -174,17 +174,19 @@ def test_gunicorn_defaults_suit_a_small_server(monkeypatch):
 
     conf = _gunicorn(monkeypatch)
     assert conf["bind"] == "127.0.0.1:8000"
-    assert conf["workers"] == min(2 * multiprocessing.cpu_count() + 1, 8)
-    assert (conf["threads"], conf["worker_class"]) == (4, "gthread")
-    assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
+    # What bench/scale.py measured best (docs/performance.md): CPU + 1 sync workers, workers kept
+    # long enough that starting new ones costs nothing noticeable.
+    assert conf["workers"] == multiprocessing.cpu_count() + 1
+    assert (conf["threads"], conf["worker_class"]) == (1, "sync")
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (20000, 2000)
     assert conf["preload_app"] is False and conf["accesslog"] == "-"
     assert conf.get("worker_tmp_dir") == ("/dev/shm" if os.path.isdir("/dev/shm") else None)
 
 
 def test_gunicorn_reads_the_environment(monkeypatch):
     conf = _gunicorn(monkeypatch, GUNICORN_BIND="unix:/run/participation/gunicorn.sock", GUNICORN_WORKERS="3",
-                     GUNICORN_THREADS="1", GUNICORN_TIMEOUT="90", GUNICORN_MAX_REQUESTS="0")
+                     GUNICORN_THREADS="4", GUNICORN_TIMEOUT="90", GUNICORN_MAX_REQUESTS="0")
     assert (conf["bind"], conf["workers"], conf["worker_class"], conf["timeout"], conf["max_requests"]) == (
-        "unix:/run/participation/gunicorn.sock", 3, "sync", 90, 0)
+        "unix:/run/participation/gunicorn.sock", 3, "gthread", 90, 0)
     with pytest.raises(SystemExit, match="GUNICORN_WORKERS must be a whole number"):
         _gunicorn(monkeypatch, GUNICORN_WORKERS="many")
