@@ -429,6 +429,22 @@ class Tally:
         return "\n".join(lines)
 
 
+def verdict(checks: dict[str, bool], server: "Gunicorn", server_log: str = "") -> int:
+    """Print each check, the first traceback of gunicorn's log if any, PASS or FAIL; keep the
+    log only when something failed. Returns the script's exit status."""
+    ok = all(checks.values())
+    for label, passed in checks.items():
+        print(f"  [{'ok' if passed else 'FAIL'}] {label}")
+    if "Traceback" in server_log:
+        print(server_log[server_log.index("Traceback"):][:3000])
+    if ok:
+        server.log.unlink(missing_ok=True)
+    else:
+        print(f"gunicorn's log: {server.log}")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
 def classify(status: int) -> str:
     if status in (200, 302, 303):
         return "ok"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _pgcluster import (Gunicorn, MixedLoad, amcheck, app_env, ballot_box, cluster, create_app_database,  # noqa: E402
+from _pgcluster import (verdict, Gunicorn, MixedLoad, amcheck, app_env, ballot_box, cluster, create_app_database,  # noqa: E402
                         draw_codes)
 from resilience_pg_restart import voters_check  # noqa: E402
 
@@ -133,17 +133,7 @@ def main(whole: bool, seconds: int, workers: int, clients: int) -> int:
     errors = sorted({line.split("ERROR:", 1)[1].strip()[:90] for line in pg_log.splitlines() if "ERROR:" in line})
     print(f"PostgreSQL's log: {panics} PANIC; errors such as: {errors[:4]}")
     print("per second:\n" + load.tally.table(marks))
-    ok = all(checks.values())
-    for label, passed in checks.items():
-        print(f"  [{'ok' if passed else 'FAIL'}] {label}")
-    if "Traceback" in server_log:
-        print(server_log[server_log.index("Traceback"):][:3000])
-    if ok:
-        server.log.unlink(missing_ok=True)
-    else:
-        print(f"gunicorn's log: {server.log}")
-    print("PASS" if ok else "FAIL")
-    return 0 if ok else 1
+    return verdict(checks, server, server_log)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _pgcluster import (Gunicorn, MixedLoad, amcheck, app_env, ballot_box, cluster, create_app_database,  # noqa: E402
+from _pgcluster import (verdict, Gunicorn, MixedLoad, amcheck, app_env, ballot_box, cluster, create_app_database,  # noqa: E402
                         draw_codes, worker_pg_connections)
 
 PORT = 8872
@@ -105,17 +105,7 @@ def main(seconds: int, workers: int, clients: int) -> int:
         print(f"restart -m {mode} at {t:.1f} s (pg_ctl took {took:.1f} s): {failures} answers 503/500/cut, "
               f"from {first_failure:.1f} s to {last_failure:.1f} s after the command; all served after that")
     print("per second:\n" + load.tally.table({int(t): f"pg_ctl restart -m {m}" for m, t, _d in restarts}))
-    ok = all(checks.values())
-    for label, passed in checks.items():
-        print(f"  [{'ok' if passed else 'FAIL'}] {label}")
-    if "Traceback" in server_log:
-        print(server_log[server_log.index("Traceback"):][:3000])
-    if ok:
-        server.log.unlink(missing_ok=True)
-    else:
-        print(f"gunicorn's log: {server.log}")
-    print("PASS" if ok else "FAIL")
-    return 0 if ok else 1
+    return verdict(checks, server, server_log)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _pgcluster import (RECEIPT_RE, Browser, Gunicorn, Tally, amcheck, app_env, ballot_box,  # noqa: E402
+from _pgcluster import (verdict, RECEIPT_RE, Browser, Gunicorn, Tally, amcheck, app_env, ballot_box,  # noqa: E402
                         ballot_form, classify, cluster, create_app_database, draw_codes)
 
 PORT = 8871
@@ -166,15 +166,7 @@ def main(open_vote: bool, voters: int, workers: int, clients: int, kills: int) -
     print(f"voters who had to send again: {len(retried)}; of them answered 'already recorded' (the ballot had "
           f"been stored before the kill): {again}; unconfirmed: {len(unconfirmed)}")
     print("per second:\n" + tally.table({int(at): "kill -9" for _p, at, _t in killed}))
-    ok = all(checks.values())
-    for label, passed in checks.items():
-        print(f"  [{'ok' if passed else 'FAIL'}] {label}")
-    if ok:
-        server.log.unlink(missing_ok=True)
-    else:
-        print(f"gunicorn's log: {server.log}")
-    print("PASS" if ok else "FAIL")
-    return 0 if ok else 1
+    return verdict(checks, server)
 
 
 if __name__ == "__main__":

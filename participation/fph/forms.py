@@ -18,7 +18,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -28,25 +27,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.numbers import parse_int
+from ..core.numbers import WholeNumberField
 
 #: Large enough for any FPH amount, small enough for every database integer.
 MAX_AMOUNT = 10_000_000
 BUDGET_ROWS = 5
 PHOTO_ROWS = 4
-
-
-class WholeNumberField(IntegerField):
-    """A whole number typed in ASCII digits (spaces around allowed); anything else is an error
-    next to the field, never an exception."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or str(valuelist[0]).strip() == "":
-            self.data = None
-            return
-        self.data = parse_int(valuelist[0])
-        if self.data is None:
-            raise ValueError(str(_l("Write a whole number, with digits only, e.g. 150.")))
 
 
 class CheckboxesField(SelectMultipleField):
