@@ -9,7 +9,9 @@ fi
 stamp=.venv/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)-${1:-run}
 if [ ! -f "$stamp" ]; then
   echo "==> Installing dependencies"
-  .venv/bin/python -m pip install -q --upgrade pip
+  # setuptools too: the copy python -m venv seeds (65.5 on Python 3.11) has known vulnerabilities,
+  # and pip-audit reads everything in .venv.
+  .venv/bin/python -m pip install -q --upgrade pip setuptools
   if [ "${1:-run}" = test ]; then .venv/bin/python -m pip install -q -e '.[test]'; else .venv/bin/python -m pip install -q -e .; fi
   touch "$stamp"
 fi
