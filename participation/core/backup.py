@@ -175,6 +175,29 @@ def _save_uploads(tar_path: Path) -> tuple[int, int]:
     return files, size
 
 
+def _checked_members(members: list[tarfile.TarInfo]) -> list[tarfile.TarInfo]:
+    """What tarfile's "data" filter allows, checked by hand for a Python that has no filters
+    (before 3.11.4, e.g. Debian 12's 3.11.2): plain files and directories only, no absolute path,
+    no "..", nothing but read/write permission bits kept."""
+    for m in members:
+        parts = Path(m.name).parts
+        if m.name.startswith(("/", "\\")) or ".." in parts or not (m.isfile() or m.isdir()):
+            raise BackupError(f"unsafe entry {m.name!r} (only plain files and folders are restored)")
+        m.mode &= 0o755 if m.isdir() else 0o644
+        m.uid = m.gid = 0
+        m.uname = m.gname = ""
+    return members
+
+
+def _extract(tar: tarfile.TarFile, stage: Path, members: list[tarfile.TarInfo]) -> None:
+    members = _checked_members(members)
+    if hasattr(tarfile, "data_filter"):
+        # filter="data": no absolute paths, no links out of the directory, no devices.
+        tar.extractall(stage, members=members, filter="data")
+    else:
+        tar.extractall(stage, members=members, numeric_owner=True)
+
+
 def _unpack_uploads(tar_path: Path) -> dict[str, Path]:
     """Extract to temporary directories beside the real ones (same file system, so the final
     swap is a rename); nothing in place is touched yet."""
@@ -193,15 +216,12 @@ def _unpack_uploads(tar_path: Path) -> dict[str, Path]:
                 stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-", dir=target.parent))
                 staged[label] = stage
                 chosen = [m for m in members if m.name == label or m.name.startswith(label + "/")]
-                # filter="data": no absolute paths, no links out of the directory, no devices.
-                tar.extractall(stage, members=chosen, filter="data")
+                _extract(tar, stage, chosen)
     except (tarfile.TarError, OSError) as exc:
-        for stage in staged.values():
-            shutil.rmtree(stage, ignore_errors=True)
+        _discard(staged)
         raise BackupError(f"Cannot read the uploads archive {tar_path}: {exc}.") from exc
-    except BackupError:
-        for stage in staged.values():
-            shutil.rmtree(stage, ignore_errors=True)
+    except BaseException:  # BackupError, or anything unexpected: no staging folder is left behind
+        _discard(staged)
         raise
     return staged
 

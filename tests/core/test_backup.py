@@ -251,3 +251,73 @@ def test_pg_dump_missing_or_too_old_is_explained(app, demo, runner, backup_dir, 
     too_old = _run(runner, "backup", "create", str(backup_dir / "a.backup"))
     assert too_old.exit_code == 1 and "pg_dump 9 cannot dump a PostgreSQL" in too_old.output
     assert not (backup_dir / "a.backup").exists()
+
+
+def _stores(app) -> list[Path]:
+    public = Path(app.config["UPLOAD_DIR"])
+    private = Path(app.config.get("PRIVATE_UPLOAD_DIR") or f"{str(public).rstrip('/')}-private")
+    return [public, private, Path(f"{str(private).rstrip('/')}-walks"), Path(f"{str(private).rstrip('/')}-field")]
+
+
+def _leftovers(app) -> list[str]:
+    parent = Path(app.config["UPLOAD_DIR"]).parent
+    return [p.name for p in parent.iterdir() if ".restore-" in p.name or ".old-" in p.name]
+
+
+def test_uploads_are_restored_on_a_python_without_tar_filters(app, demo, runner, backup_dir, monkeypatch):
+    """Debian 12's Python 3.11.2 has no tarfile filters (3.11.4 added them): extractall(filter=…)
+    was a TypeError there, found by following docs/deploy.md. The members are checked by hand."""
+    import tarfile
+
+    public = _stores(app)[0]
+    (public / "cd").mkdir(parents=True, exist_ok=True)
+    (public / "cd" / "photo.jpg").write_bytes(b"\xff\xd8kept")
+    path = backup_dir / "old-python.backup"
+    try:
+        assert _run(runner, "backup", "create", str(path), "--with-uploads").exit_code == 0
+        (public / "cd" / "photo.jpg").write_bytes(b"changed")
+        monkeypatch.delattr(tarfile, "data_filter")
+        real = tarfile.TarFile.extractall
+
+        def old_extractall(self, path=".", members=None, *, numeric_owner=False, **kwargs):
+            if kwargs:
+                raise TypeError(f"TarFile.extractall() got an unexpected keyword argument {next(iter(kwargs))!r}")
+            return real(self, path, members, numeric_owner=numeric_owner)
+
+        monkeypatch.setattr(tarfile.TarFile, "extractall", old_extractall)
+        restored = _run(runner, "backup", "restore", str(path), "--yes", "--with-uploads")
+        assert restored.exit_code == 0, restored.output
+        assert (public / "cd" / "photo.jpg").read_bytes() == b"\xff\xd8kept"
+        assert not _leftovers(app)
+    finally:
+        shutil.rmtree(public / "cd", ignore_errors=True)
+
+
+@pytest.mark.parametrize("entry", ["link", "dotdot", "absolute"])
+def test_an_uploads_archive_with_unsafe_entries_is_refused_and_leaves_nothing(app, demo, runner, backup_dir, entry):
+    import io
+    import tarfile
+
+    path = backup_dir / "unsafe.backup"
+    assert _run(runner, "backup", "create", str(path)).exit_code == 0
+    public = _stores(app)[0]
+    public.mkdir(parents=True, exist_ok=True)
+    (public / "mine.jpg").write_bytes(b"\xff\xd8before")
+    with tarfile.open(path.with_name(path.name + ".uploads.tar"), "w") as tar:
+        info = tarfile.TarInfo({"link": "public/evil", "dotdot": "public/../../evil.jpg",
+                                "absolute": "/public/abs.jpg"}[entry])
+        if entry == "link":
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+        else:
+            info.size = 4
+            tar.addfile(info, io.BytesIO(b"evil"))
+    before = fingerprint()
+    result = _run(runner, "backup", "restore", str(path), "--yes", "--with-uploads")
+    assert result.exit_code != 0
+    expected = "not an uploads archive" if entry == "absolute" else "unsafe entry"
+    assert expected in result.output, result.output
+    assert (public / "mine.jpg").read_bytes() == b"\xff\xd8before"  # the photos in place are untouched
+    assert not _leftovers(app)
+    assert not (public.parent.parent / "evil.jpg").exists()
+    assert fingerprint() == before  # and the database too: the uploads are checked first
