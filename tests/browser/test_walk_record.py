@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from participation.walks import demo as walk_demo
 from tests.browser.conftest import login
@@ -110,7 +111,9 @@ def test_a_walker_records_ten_observations_with_photos_on_a_phone(open_browsing,
         # Where: the device's position once, a tap on the map for some, a stop for others.
         if i == 0:
             page.locator("[data-gps-button]").click()
-            page.wait_for_function("document.querySelector('[data-lat]').value !== ''")
+            # (not wait_for_function: when its first check fails it polls with eval(), which
+            # the CSP forbids; a busy machine made that happen. expect() polls from outside.)
+            expect(page.locator("[data-lat]")).not_to_have_value("")
             assert page.locator("[data-source]").input_value() == "gps"
             assert "15" in page.locator("[data-position-status]").inner_text()
             markers += 1
@@ -171,8 +174,8 @@ def test_a_refused_position_and_an_empty_form_are_explained_in_words(open_browsi
     walker.visit(f"{url}?lang={lang}")
     page.locator("[data-gps-button]").click()
     denied = page.locator("#record-form").get_attribute("data-msg-denied")
-    page.wait_for_function("document.querySelector('[data-position-status]').textContent.length > 0 && "
-                           "!document.querySelector('[data-gps-button]').disabled")
+    expect(page.locator("[data-position-status]")).not_to_be_empty()
+    expect(page.locator("[data-gps-button]")).to_be_enabled()
     assert page.locator("[data-position-status]").inner_text() == denied
     assert page.locator("[data-lat]").input_value() == ""
     walker.check()
