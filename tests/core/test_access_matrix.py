@@ -391,13 +391,19 @@ def test_every_view_declares_who_may_call_it():
     assert not undeclared, f"views without @public, @authenticated or @staff_required: {undeclared}"
 
 
-def assert_access(app, endpoint, method, url, who, allowed):
+def logged_in(app, who: str) -> tuple:
+    """A client logged in as one of the matrix's users (none for "anon"), and its Auth."""
     client = app.test_client()
     auth = Auth(client)
     if who != "anon":
         demo_account = who not in {"root", "nogrant"}
         resp = auth.login(EMAILS[who], None if demo_account else PASSWORD)
-        assert resp.status_code == 302, f"login of {who} failed"
+        assert resp.status_code == 302, f"login of {who} failed: {resp.status_code} {resp.get_data(as_text=True)[:3000]}"
+    return client, auth
+
+
+def assert_access(app, endpoint, method, url, who, allowed):
+    client, auth = logged_in(app, who)
     form_page = "/login" if who == "anon" else "/"  # every page has the logout form
     if method == "GET":
         resp = client.get(url)

@@ -1,28 +1,12 @@
 """The access matrix's data set (the demo, both contracts, the matrix's own objects), built once
-per module and restored per test, as the matrix does."""
+per module and restored per test: the matrix's own fixtures, under the name the fuzz uses."""
 from __future__ import annotations
 
 import pytest
 
-from participation.extensions import db
-
-from ..conftest import _wipe
-from ..core import test_access_matrix as matrix
-from ..dbsnapshot import restore, snapshot
-
-
-@pytest.fixture(scope="module")
-def matrix_rows(app):
-    with app.app_context():
-        _wipe()
-        built = matrix._fixtures()
-        saved = snapshot()
-        db.session.remove()
-    return built, saved
+from ..core.test_access_matrix import fixtures, matrix_data  # noqa: F401  (pytest fixtures)
 
 
 @pytest.fixture
-def world(app, matrix_rows):
-    built, saved = matrix_rows
-    restore(saved)
-    return built
+def world(fixtures):  # noqa: F811
+    return fixtures

@@ -19,11 +19,9 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from participation.extensions import db
 
-from ..conftest import Auth, csrf_from
+from ..conftest import csrf_from
 from ..core import test_access_matrix as matrix
-from ..core.matrix_users import EMAILS, PASSWORD
 
 #: Examples per endpoint and role. CI keeps it small; `FUZZ_EXAMPLES=200` digs deeper locally.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
@@ -96,12 +94,7 @@ class WriteRecorder:
 
 def login(app, who: str):
     """A client logged in as a matrix user (anonymous for "anon") and its CSRF token."""
-    client = app.test_client()
-    auth = Auth(client)
-    if who != "anon":
-        demo_account = who not in {"root", "nogrant"}
-        resp = auth.login(EMAILS[who], None if demo_account else PASSWORD)
-        assert resp.status_code == 302, f"login of {who} failed: {resp.status_code} {resp.get_data(as_text=True)[:3000]}"
+    client, auth = matrix.logged_in(app, who)
     token = auth.csrf("/login" if who == "anon" else "/")
     return client, token
 

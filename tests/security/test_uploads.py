@@ -36,7 +36,6 @@ from PIL import Image
 from participation.core.photos import PhotoError
 from participation.extensions import db
 
-from ..core.matrix_users import EMAILS
 from .harness import WriteRecorder, login, parse_forms
 
 ROOT = Path(__file__).resolve().parents[2]
