@@ -540,12 +540,13 @@ def register_cli(app) -> None:
         except BaseException:
             _discard(staged)
             raise
+        # The photos go in at once, before anything else can fail and leave them staged.
+        files = _swap_uploads(staged) if staged is not None else None
         with db.engine.connect() as conn:
             summary = _summarise(conn)
         click.echo(f"Database restored from {path}.")
         _print_summary("Restored", summary, verbose)
-        if staged is not None:
-            files = _swap_uploads(staged)
+        if files is not None:
             click.echo(f"Uploads restored: {files} files.")
         heads = _head_revisions()
         if summary.revision not in heads:
